@@ -1,0 +1,324 @@
+"""The ``kepu`` command: the GUI with no arguments, otherwise a command-line tool.
+
+This module must not import Qt at module level: every subcommand works with no
+display. Only running ``kepu`` without a subcommand imports :mod:`desktop.app`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import logging
+import logging.handlers
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy import exc as sa_exc
+
+from db.errors import DatabaseFileError, KepuError
+from db.paths import data_dir, resolve_db_path
+
+log = logging.getLogger("kepu")
+
+_ARGPARSE_MESSAGES = (
+    (re.compile(r"argument 命令: invalid choice: '?([^' ]*)'? \(choose from (.+)\)"),
+     "未知命令“{0}”，可用的命令：{1}"),
+    (re.compile(r"the following arguments are required: (.+)"), "缺少必填参数：{0}"),
+    (re.compile(r"unrecognized arguments: (.+)"), "无法识别的参数：{0}"),
+    (re.compile(r"argument (\S+): invalid choice: '?([^' ]*)'? \(choose from (.+)\)"),
+     "参数 {0} 的取值“{1}”无效，可选：{2}"),
+    (re.compile(r"argument (\S+): invalid int value: '?([^']*)'?"), "参数 {0} 应为整数，收到“{1}”"),
+    (re.compile(r"argument (\S+): expected one argument"), "参数 {0} 需要一个值"),
+)
+
+
+class UsageError(KepuError):
+    """Wrong command-line usage."""
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse with Chinese headings and errors raised as :class:`UsageError`."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage:", "用法：", 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage:", "用法：", 1)
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, template in _ARGPARSE_MESSAGES:
+            m = pattern.search(message)
+            if m:
+                message = template.format(*m.groups())
+                break
+        raise UsageError(f"{message}\n用 “{self.prog} -h” 查看用法。")
+
+
+def build_parser() -> ChineseArgumentParser:
+    """The whole ``kepu`` command line."""
+    p = ChineseArgumentParser(
+        prog="kepu",
+        description="科普台账：街道/乡镇科普活动、培训学员台账与月报。不带命令时打开图形界面。",
+    )
+    p.add_argument("--db", metavar="PATH",
+                   help="数据库文件（默认：用户数据文件夹中的 kepu.sqlite；也可用环境变量 KEPU_DB）")
+    p.add_argument("--version", action="store_true", help="显示版本号并退出")
+    sub = p.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
+
+    s = sub.add_parser("init", help="创建数据库并设置填报单位")
+    s.add_argument("--office", required=True, metavar="NAME", help="填报单位名称，如 金井镇")
+    s.add_argument("--code", required=True, metavar="CODE", help="行政区划代码（6/9/12位）")
+    s.add_argument("--level", required=True, choices=["镇", "街道", "乡"], help="单位级别")
+    s.add_argument("--region", default="", metavar="NAME", help="所属区县，如 福建省泉州市晋江市")
+    s.add_argument("--population", required=True, type=int, metavar="N", help="常住人口")
+
+    s = sub.add_parser("demo", help="写入演示数据（只能写入空数据库）")
+    s.add_argument("--year", type=int, default=dt.date.today().year, metavar="Y", help="年份")
+    s.add_argument("--scale", choices=["small", "large"], default="small",
+                   help="规模：small 约300项活动；large 约2万项活动、5万学员、50万人次")
+    s.add_argument("--seed", type=int, default=1, metavar="N", help="随机种子（相同种子数据相同）")
+
+    s = sub.add_parser("figures", help="计算并显示某一报表期的全部指标")
+    s.add_argument("period", metavar="PERIOD", help="报表期：2025-09（月）、2025-Q3（季度）、2025（全年）")
+    s.add_argument("--json", action="store_true", help="以 JSON 输出")
+    s.add_argument("--office-code", metavar="CODE", help="数据库中有多个单位时指定行政区划代码")
+
+    s = sub.add_parser("backup", help="备份数据库（经校验的完整副本）")
+    s.add_argument("--to", metavar="PATH", help="备份文件或文件夹（默认：数据库旁的 backups 文件夹）")
+
+    sub.add_parser("check", help="检查数据库完整性与数据结构版本")
+    return p
+
+
+_log_handler: logging.Handler | None = None
+
+
+def _setup_logging() -> Path | None:
+    """Log to a rotating file in the data folder (never personal data)."""
+    global _log_handler
+    if _log_handler is not None:
+        return Path(getattr(_log_handler, "baseFilename", ""))
+    try:
+        folder = data_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "kepu.log"
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    _log_handler = handler
+    root.setLevel(logging.INFO)
+    return path
+
+
+def _err(message: str) -> None:
+    print(f"错误：{message}", file=sys.stderr)
+
+
+def _open_existing(path: Path):  # noqa: ANN202 - returns db.database.Database
+    from db.database import open_database
+
+    if not path.exists():
+        raise DatabaseFileError(
+            f"数据库文件不存在：{path}\n请先用 “kepu init” 创建，或用 --db 指定已有的数据库。"
+        )
+    return open_database(path)
+
+
+def cmd_init(args: argparse.Namespace, path: Path) -> int:
+    from db.database import open_database
+    from db.offices import create_office, log_init, validate_office
+
+    validate_office(args.office, args.code, args.level, args.region, args.population)
+    existed = path.exists()
+    if existed:
+        from db.offices import list_offices
+
+        with open_database(path) as db, db.session() as s:
+            offices = list_offices(s)
+        if offices:
+            names = "、".join(f"{o.name}（{o.code}）" for o in offices)
+            raise KepuError(f"数据库 {path} 已设置填报单位：{names}，无需重复初始化。")
+    try:
+        with open_database(path, create=True) as db, db.write() as s:
+            office = create_office(s, args.office, args.code, args.level, args.region,
+                                   args.population)
+            log_init(s, office)
+    except BaseException:
+        if not existed:
+            _remove_database_files(path)
+        raise
+    print(f"已创建数据库：{path}")
+    print(f"填报单位：{office.name}（{office.code}，{office.level}），常住人口 {office.population} 人")
+    return 0
+
+
+def _remove_database_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + suffix).unlink()
+
+
+def cmd_demo(args: argparse.Namespace, path: Path) -> int:
+    from db.database import open_database
+    from db.demo import generate_demo
+    from db.offices import create_office, list_offices, log_init
+
+    existed = path.exists()
+    try:
+        with open_database(path, create=True) as db:
+            with db.session() as s:
+                offices = list_offices(s)
+            if not offices:
+                with db.write() as s:
+                    office = create_office(s, "金井镇", "350582103", "镇",
+                                           "福建省泉州市晋江市", 58000)
+                    log_init(s, office)
+            elif len(offices) == 1:
+                office = offices[0]
+            else:
+                raise KepuError("数据库中有多个单位，演示数据只能写入单一单位的数据库")
+
+            def progress(percent: int, message: str) -> None:
+                print(f"[{percent:3d}%] {message}", file=sys.stderr, flush=True)
+
+            result = generate_demo(db, office, year=args.year, scale=args.scale, seed=args.seed,
+                                   progress=progress)
+    except BaseException:
+        if not existed:
+            _remove_database_files(path)
+        raise
+    print(
+        f"已写入演示数据（{args.year}年，{args.scale}）：活动 {result.activities} 项"
+        f"（其中培训 {result.trainings} 期），学员 {result.trainees} 人，"
+        f"签到 {result.attendances} 人次，阵地 {result.sites} 处，目标 {result.targets} 项，"
+        f"用时 {result.seconds:.1f} 秒。"
+    )
+    print(f"数据库：{path}")
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace, path: Path) -> int:
+    from db.indicators import compute_figures
+    from db.offices import get_office
+    from db.periods import Period
+    from reports.figures import figures_to_dict, figures_to_text
+
+    period = Period.parse(args.period)
+    with _open_existing(path) as db, db.session() as s:
+        office = get_office(s, args.office_code)
+        figs = compute_figures(s, office, period)
+    if args.json:
+        json.dump(figures_to_dict(figs), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(figures_to_text(figs))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, path: Path) -> int:
+    from db.database import backup_file, read_schema_info
+
+    if not path.exists():
+        raise DatabaseFileError(f"数据库文件不存在：{path}")
+    read_schema_info(path)  # refuse foreign / corrupt files with a clear message
+    dest = backup_file(path, Path(args.to).expanduser() if args.to else None)
+    print(f"已备份并校验：{dest}")
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace, path: Path) -> int:
+    from db.database import check_file
+    from db.overview import database_overview
+
+    result = check_file(path)
+    print(f"数据库：{path}")
+    print(f"完整性检查：{'正常' if result.integrity == 'ok' else result.integrity}")
+    print(f"外键检查：{'正常' if result.foreign_key_problems == 0 else f'{result.foreign_key_problems} 处问题'}")
+    print(f"数据结构版本：{result.revision or '（空）'}（本程序：{result.head}）")
+    if result.integrity == "ok" and result.revision == result.head:
+        with _open_existing(path) as db:
+            ov = database_overview(db)
+        for o in ov.offices:
+            print(f"填报单位：{o.name}（{o.code}，{o.level}）")
+        print(f"活动 {ov.activities} 项（其中培训 {ov.trainings} 期），学员 {ov.trainees} 人，"
+              f"签到 {ov.attendances} 人次，佐证材料 {ov.attachments} 个，阵地 {ov.sites} 处")
+    if not result.ok:
+        _err("数据库检查未通过")
+        return 1
+    print("检查通过。")
+    return 0
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "figures": cmd_figures,
+    "backup": cmd_backup,
+    "check": cmd_check,
+}
+
+
+def _database_error_message(err: sa_exc.OperationalError) -> str:
+    text = str(err.orig).lower()
+    if "locked" in text or "busy" in text:
+        return "数据库正被其他程序使用，请稍后再试。"
+    if "disk" in text and "full" in text:
+        return "磁盘空间不足，操作已取消，已保存的数据未受影响。"
+    if "readonly" in text or "read-only" in text:
+        return "数据库文件是只读的，无法写入。"
+    return f"数据库错误：{err.orig}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``kepu``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    log_path = _setup_logging()
+    try:
+        args = build_parser().parse_args(argv)
+        if args.version:
+            from desktop.version import version_text
+
+            print(version_text())
+            return 0
+        path = resolve_db_path(args.db)
+        if args.command is None:
+            from desktop.app import run_gui
+
+            return run_gui(path)
+        return COMMANDS[args.command](args, path)
+    except KepuError as err:
+        _err(str(err))
+        return 2
+    except sa_exc.OperationalError as err:
+        log.exception("database error")
+        _err(_database_error_message(err))
+        return 2
+    except KeyboardInterrupt:
+        _err("已取消。")
+        return 130
+    except Exception:  # noqa: BLE001 - a bug: log it, never show a traceback
+        log.exception("unexpected error")
+        where = f"：{log_path}" if log_path else ""
+        _err(f"程序错误，已记录日志{where}")
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

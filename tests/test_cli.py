@@ -1,0 +1,192 @@
+"""The ``kepu`` command line: Chinese messages, exit codes, nothing changed on error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from db.database import Database, check_file
+from db.indicators import compute_figures
+from db.offices import OfficeInfo
+from db.periods import Period
+from desktop import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+INIT = ["init", "--office", "金井镇", "--code", "350582103", "--level", "镇",
+        "--region", "福建省泉州市晋江市", "--population", "58000"]
+
+
+def test_init_creates_database_with_office(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "new" / "kepu.sqlite"
+    code, out, err = run(capsys, "--db", str(path), *INIT)
+    assert code == 0, err
+    assert "已创建数据库" in out and "金井镇" in out
+    assert check_file(path).ok
+    code, _out, err = run(capsys, "--db", str(path), *INIT)
+    assert code == 2
+    assert "已设置填报单位" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--code", "12345"], "行政区划代码应为6位、9位或12位数字"),
+        (["--population", "0"], "常住人口应为正整数"),
+        (["--population", "很多"], "参数 --population 应为整数"),
+        (["--level", "县"], "参数 --level 的取值“县”无效"),
+    ],
+)
+def test_init_with_bad_input_says_why_and_creates_nothing(capsys, tmp_path: Path,  # noqa: ANN001
+                                                         args: list[str], message: str) -> None:
+    path = tmp_path / "kepu.sqlite"
+    argv = list(INIT)
+    flag, value = args
+    argv[argv.index(flag) + 1] = value
+    code, out, err = run(capsys, "--db", str(path), *argv)
+    assert code == 2
+    assert message in err
+    assert err.startswith("错误：") and "Traceback" not in err
+    assert not path.exists()
+
+
+def test_missing_required_argument_is_reported_in_chinese(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    code, _out, err = run(capsys, "--db", str(tmp_path / "x.sqlite"), "init", "--office", "金井镇")
+    assert code == 2
+    assert "缺少必填参数" in err
+    assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_figures_json_has_every_code_and_matches_the_computation(
+        capsys, db: Database, office: OfficeInfo) -> None:  # noqa: ANN001
+    from db.catalogs import find_entry
+    import datetime as dt
+    from db.models import Activity
+
+    with db.write() as s:
+        s.add(Activity(office_id=office.id, title="科普讲座", start_date=dt.date(2025, 9, 3),
+                       end_date=dt.date(2025, 9, 3), form_id=find_entry(s, "form", "讲座").id,
+                       attend=88, spending_fen=12345))
+    db.close()
+    code, out, err = run(capsys, "--db", str(db.path), "figures", "2025-09", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["office"] == {"name": "金井镇", "code": "350582103", "level": "镇",
+                             "region": "福建省泉州市晋江市", "population": 58000}
+    assert doc["period"] == "2025-09"
+    with db.session() as s:
+        figs = compute_figures(s, office, Period.parse("2025-09"))
+    assert list(doc["figures"]) == list(figs.items)
+    assert doc["figures"]["act.count"] == {"period": 1, "ytd": 1, "target": None, "rate": None}
+    assert doc["figures"]["act.attend"]["period"] == 88
+    assert doc["figures"]["fund.spent"]["period"] == 123.45
+    assert doc["figures"]["form.线上.attend"]["period"] is None
+    assert [m["month"] for m in doc["monthly"]] == [f"2025-{m:02d}" for m in range(1, 10)]
+
+
+def test_figures_text_is_a_chinese_table(capsys, db: Database) -> None:  # noqa: ANN001
+    code, out, _err = run(capsys, "--db", str(db.path), "figures", "2025-Q3")
+    assert code == 0
+    assert "报表期：2025年第三季度" in out
+    assert "科普活动次数" in out and "本年累计" in out and "完成率" in out
+
+
+def test_figures_on_missing_database_or_bad_period(capsys, tmp_path: Path,  # noqa: ANN001
+                                                   db: Database) -> None:
+    missing = tmp_path / "missing.sqlite"
+    code, _out, err = run(capsys, "--db", str(missing), "figures", "2025")
+    assert code == 2 and "数据库文件不存在" in err
+    assert not missing.exists()
+    code, _out, err = run(capsys, "--db", str(db.path), "figures", "2025-13")
+    assert code == 2 and "报表期“2025-13”格式不对" in err
+
+
+def test_kepu_db_environment_variable_and_db_flag(capsys, tmp_path: Path,  # noqa: ANN001
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    env_path = tmp_path / "env.sqlite"
+    flag_path = tmp_path / "flag.sqlite"
+    monkeypatch.setenv("KEPU_DB", str(env_path))
+    assert run(capsys, *INIT)[0] == 0
+    assert env_path.exists()
+    assert run(capsys, "--db", str(flag_path), *INIT)[0] == 0
+    assert flag_path.exists()
+
+
+def test_default_database_lives_in_the_user_data_folder(capsys) -> None:  # noqa: ANN001
+    assert run(capsys, *INIT)[0] == 0
+    default = Path(os.environ["XDG_DATA_HOME"]) / "kepu" / "kepu.sqlite"
+    assert default.exists()
+
+
+def test_backup_and_check(capsys, db: Database, tmp_path: Path) -> None:  # noqa: ANN001
+    code, out, err = run(capsys, "--db", str(db.path), "backup", "--to", str(tmp_path / "bk"))
+    assert code == 0, err
+    copy = Path(out.strip().split("：", 1)[1])
+    assert copy.exists() and check_file(copy).ok
+    code, out, _err = run(capsys, "--db", str(db.path), "check")
+    assert code == 0 and "检查通过" in out and "金井镇" in out
+
+
+def test_check_fails_on_a_corrupt_file(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all" * 50)
+    code, _out, err = run(capsys, "--db", str(bad), "check")
+    assert code == 2 and "不是科普台账数据库文件" in err
+
+
+def test_a_bug_is_logged_not_shown_as_a_traceback(capsys, db: Database,  # noqa: ANN001
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object) -> int:
+        raise ValueError("internal detail")
+
+    monkeypatch.setitem(cli.COMMANDS, "check", broken)
+    code, _out, err = run(capsys, "--db", str(db.path), "check")
+    assert code == 3
+    assert "程序错误，已记录日志" in err and "Traceback" not in err
+    log_file = Path(os.environ["XDG_DATA_HOME"]) / "kepu" / "kepu.log"
+    if cli._log_handler is not None:  # the log file of this process
+        log_file = Path(cli._log_handler.baseFilename)  # type: ignore[attr-defined]
+    cli._log_handler.flush()  # type: ignore[union-attr]
+    assert "internal detail" in log_file.read_text(encoding="utf-8")
+
+
+def test_cli_never_imports_qt_and_runs_without_display(tmp_path: Path) -> None:
+    path = tmp_path / "kepu.sqlite"
+    script = (
+        "import sys\n"
+        "from desktop.cli import main\n"
+        f"assert main(['--db', {str(path)!r}, *{INIT!r}]) == 0\n"
+        f"assert main(['--db', {str(path)!r}, 'figures', '2025', '--json']) == 0\n"
+        f"assert main(['--db', {str(path)!r}, 'check']) == 0\n"
+        "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6')))\n"
+        "assert not qt, qt\n"
+        "import db, reports\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                            "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert '"act.count"' in proc.stdout
+
+
+def test_db_and_reports_packages_never_import_qt() -> None:
+    offenders = []
+    for package in ("db", "reports"):
+        for file in (ROOT / package).rglob("*.py"):
+            text = file.read_text(encoding="utf-8")
+            if "PySide6" in text or "shiboken6" in text:
+                offenders.append(str(file.relative_to(ROOT)))
+    assert not offenders
