@@ -195,24 +195,27 @@ _GROUPS = text(
     " JOIN activity a ON a.id = g.activity_id"
     " WHERE a.office_id = :office AND a.start_date BETWEEN :start AND :end"
 )
-_ROSTERS = text(
-    "SELECT t.activity_id, tr.category_id, COUNT(*) FROM attendance t"
-    " JOIN activity a ON a.id = t.activity_id"
-    " JOIN trainee tr ON tr.id = t.trainee_id"
-    " WHERE a.office_id = :office AND a.start_date BETWEEN :start AND :end"
-    " GROUP BY t.activity_id, tr.category_id"
+_ROSTER_SIZES = text(
+    "SELECT activity_id, COUNT(*) FROM attendance WHERE activity_id IN"
+    " (SELECT id FROM activity WHERE office_id = :office AND start_date BETWEEN :start AND :end"
+    " AND form_id = :training_form)"
+    " GROUP BY activity_id"
 )
-# One row per person: their category and the months they attended a training,
-# as a bit mask (the sum of distinct powers of two is their bitwise OR).
+# One row per person on a training roster: the months attended as a bit mask (the
+# sum of distinct powers of two is their bitwise OR) and the offline attendances in
+# the year and in the period. Trainee categories are looked up in Python: joining
+# the trainee table here would cost a lookup per attendance.
 _PEOPLE = text(
-    "SELECT tr.category_id, SUM(DISTINCT 1 << CAST(substr(a.start_date, 6, 2) AS INTEGER))"
-    " FROM attendance t"
-    " JOIN activity a ON a.id = t.activity_id"
-    " JOIN trainee tr ON tr.id = t.trainee_id"
+    "SELECT t.trainee_id,"
+    " SUM(DISTINCT 1 << CAST(substr(a.start_date, 6, 2) AS INTEGER)),"
+    " SUM(a.online = 0),"
+    " SUM(a.online = 0 AND a.start_date >= :period_start)"
+    " FROM attendance t JOIN activity a ON a.id = t.activity_id"
     " WHERE a.office_id = :office AND a.start_date BETWEEN :start AND :end"
     " AND a.form_id = :training_form"
     " GROUP BY t.trainee_id"
 )
+_CATEGORIES = text("SELECT id, category_id FROM trainee WHERE office_id = :office")
 _SITES = text(
     "SELECT kind_id, COUNT(*) FROM site WHERE office_id = :office"
     " AND (opened_on IS NULL OR opened_on <= :end)"
@@ -279,9 +282,7 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         "training_form": training_form,
     }
 
-    rosters: defaultdict[str, list[tuple[str | None, int]]] = defaultdict(list)
-    for activity_id, category_id, n in session.execute(_ROSTERS, params):
-        rosters[activity_id].append((category_id, n))
+    roster_sizes: dict[str, int] = dict(session.execute(_ROSTER_SIZES, params).all())
     groups: defaultdict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for activity_id, group_id, value in session.execute(_GROUPS, params):
         groups[activity_id].append((group_id, value))
@@ -294,24 +295,20 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         campaign = by_id[campaign_id].code if campaign_id else None
         is_training = form_id in training_forms
         is_online = bool(online) or form_id in online_forms
-        roster = rosters.get(aid)
+        roster = roster_sizes.get(aid) if is_training else None
         add("act.count", month, 1)
         add(f"form.{form}.count", month, 1)
         if campaign:
             add(f"camp.{campaign}.count", month, 1)
+        shares: dict[str, int] = {}  # by group; roster trainings are done per person below
         if is_online:
             add("act.online.count", month, 1)
             add("act.online.views", month, views)
             people = 0
-            shares: dict[str, int] = {}
         else:
             add("act.offline.count", month, 1)
             if roster:
-                people = sum(n for _cat, n in roster)
-                shares = {}
-                for cat, n in roster:
-                    if cat:
-                        shares[cat] = shares.get(cat, 0) + n
+                people = roster
             else:
                 people = attend
                 picked = sorted(groups.get(aid, ()), key=lambda g: order.get(g[0], 0))
@@ -334,22 +331,32 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         add("media.reports", month, media)
         add("fund.spent", month, spending)
 
-    # Distinct people: per month, per period, per year, per category.
+    # Per person on the rosters: distinct people per month, period, year and
+    # category, and roster 人次 by category. ``direct`` holds [period, ytd].
+    direct: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
     period_mask = sum(1 << m for m in period.months)
-    monthly_people = [0] * 13
-    people_period: defaultdict[str, int] = defaultdict(int)
-    people_ytd: defaultdict[str, int] = defaultdict(int)
-    mask_counts: defaultdict[tuple[str | None, int], int] = defaultdict(int)
-    for category_id, mask in session.execute(_PEOPLE, params):
-        mask_counts[(category_id, mask)] += 1
-    for (category_id, mask), n in mask_counts.items():
-        keys = ["train.people"]
+    category_of = dict(session.execute(_CATEGORIES, params).all())
+    mask_counts: defaultdict[int, int] = defaultdict(int)
+    for trainee_id, mask, attend_ytd, attend_period in session.execute(
+        _PEOPLE, {**params, "period_start": period.start.isoformat()}
+    ):
+        mask_counts[mask] += 1
+        in_period = 1 if mask & period_mask else 0
+        people_row = direct["train.people"]
+        people_row[0] += in_period
+        people_row[1] += 1
+        category_id = category_of.get(trainee_id)
         if category_id:
-            keys.append(f"train.{by_id[category_id].code}.people")
-        for key in keys:
-            people_ytd[key] += n
-            if mask & period_mask:
-                people_period[key] += n
+            code = by_id[category_id].code
+            row = direct[f"train.{code}.people"]
+            row[0] += in_period
+            row[1] += 1
+            for key in (f"train.{code}.attend", f"group.{code}.attend"):
+                row = direct[key]
+                row[0] += attend_period
+                row[1] += attend_ytd
+    monthly_people = [0] * 13
+    for mask, n in mask_counts.items():
         for m in range(1, 13):
             if mask >> m & 1:
                 monthly_people[m] += n
@@ -384,11 +391,10 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
             y = (Decimal(spent_y) / 100 / population).quantize(CENT, ROUND_HALF_UP)
         elif code.startswith("site."):
             p = y = sites.get(code, 0)
-        elif code.endswith(".people"):
-            p, y = people_period.get(code, 0), people_ytd.get(code, 0)
         else:
-            p = _scale(ind.kind, acc.total(code, period.months))
-            y = _scale(ind.kind, acc.total(code, ytd_months))
+            extra_p, extra_y = direct.get(code, (0, 0))
+            p = _scale(ind.kind, acc.total(code, period.months) + extra_p)
+            y = _scale(ind.kind, acc.total(code, ytd_months) + extra_y)
         raw_target = targets.get(code)
         target = _target_value(ind.kind, raw_target) if raw_target is not None else None
         items[code] = Figure(code, ind.name, ind.unit, ind.section, ind.kind, p, y, target,
