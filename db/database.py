@@ -293,6 +293,7 @@ class CheckResult:
     foreign_key_problems: int
     revision: str | None
     head: str
+    search_index_ok: bool = True
 
     @property
     def ok(self) -> bool:
@@ -300,6 +301,7 @@ class CheckResult:
             self.integrity == "ok"
             and self.foreign_key_problems == 0
             and self.revision == self.head
+            and self.search_index_ok
         )
 
 
@@ -317,4 +319,27 @@ def check_file(path: Path) -> CheckResult:
         raise DatabaseFileError(f"数据库“{path}”已损坏：{err}") from err
     finally:
         con.close()
-    return CheckResult(integrity, fk, info.revision, info.head)
+    return CheckResult(integrity, fk, info.revision, info.head, _search_index_ok(path))
+
+
+def _search_index_ok(path: Path) -> bool:
+    """Whether the full-text index agrees with the activities (it writes nothing)."""
+    con = sqlite3.connect(path)
+    try:
+        has_fts = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'activity_fts'"
+        ).fetchone()
+        if not has_fts:
+            return True
+        con.execute("INSERT INTO activity_fts(activity_fts, rank) VALUES ('integrity-check', 1)")
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        con.close()
+
+
+def rebuild_search_index(db: Database) -> None:
+    """Rebuild the full-text index from the activities (after an outside VACUUM)."""
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO activity_fts(activity_fts) VALUES ('rebuild')")

@@ -247,6 +247,7 @@ class Attachment(Base):
     kind: Mapped[str] = mapped_column(String(10), default="照片")  # 照片/签到表/文档
     filename: Mapped[str] = mapped_column(String(255))  # original file name
     path: Mapped[str] = mapped_column(String(255))
+    original_path: Mapped[str | None] = mapped_column(String(255))  # kept original, if any
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     caption: Mapped[str] = mapped_column(String(200), default="")

@@ -98,7 +98,8 @@ def build_parser() -> ChineseArgumentParser:
     s = sub.add_parser("backup", help="备份数据库（经校验的完整副本）")
     s.add_argument("--to", metavar="PATH", help="备份文件或文件夹（默认：数据库旁的 backups 文件夹）")
 
-    sub.add_parser("check", help="检查数据库完整性与数据结构版本")
+    s = sub.add_parser("check", help="检查数据库完整性与数据结构版本")
+    s.add_argument("--repair", action="store_true", help="重建与活动记录不一致的全文检索索引")
     return p
 
 
@@ -243,15 +244,22 @@ def cmd_backup(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
-def cmd_check(_args: argparse.Namespace, path: Path) -> int:
-    from db.database import check_file
+def cmd_check(args: argparse.Namespace, path: Path) -> int:
+    from db.database import check_file, rebuild_search_index
     from db.overview import database_overview
 
     result = check_file(path)
+    if args.repair and not result.search_index_ok and result.integrity == "ok":
+        with _open_existing(path) as db:
+            rebuild_search_index(db)
+        print("已重建全文检索索引。")
+        result = check_file(path)
     print(f"数据库：{path}")
     print(f"完整性检查：{'正常' if result.integrity == 'ok' else result.integrity}")
     print(f"外键检查：{'正常' if result.foreign_key_problems == 0 else f'{result.foreign_key_problems} 处问题'}")
     print(f"数据结构版本：{result.revision or '（空）'}（本程序：{result.head}）")
+    if not result.search_index_ok:
+        print("全文检索索引：与活动记录不一致（可用 kepu check --repair 重建）")
     if result.integrity == "ok" and result.revision == result.head:
         with _open_existing(path) as db:
             ov = database_overview(db)

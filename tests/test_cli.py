@@ -190,3 +190,16 @@ def test_db_and_reports_packages_never_import_qt() -> None:
             if "PySide6" in text or "shiboken6" in text:
                 offenders.append(str(file.relative_to(ROOT)))
     assert not offenders
+
+
+def test_check_detects_and_repairs_a_stale_search_index(capsys, db: Database) -> None:  # noqa: ANN001
+    import sqlite3
+
+    with sqlite3.connect(db.path) as con:
+        con.execute("INSERT INTO activity_fts(rowid, title, village, address, organizer,"
+                    " co_organizers, description) VALUES (424242, '幽灵', '', '', '', '', '')")
+    con.close()
+    code, out, _err = run(capsys, "--db", str(db.path), "check")
+    assert code == 1 and "全文检索索引" in out
+    code, out, _err = run(capsys, "--db", str(db.path), "check", "--repair")
+    assert code == 0 and "已重建全文检索索引" in out and "检查通过" in out

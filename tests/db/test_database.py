@@ -100,7 +100,9 @@ def test_upgrade_backs_up_first_then_applies_step(tmp_path: Path,
     path = tmp_path / "data" / "kepu.sqlite"
     path.parent.mkdir()
     shutil.copy(SCHEMA_FIXTURES[0], path)
-    old_rev = head_revision()
+    with sqlite3.connect(path) as con:
+        old_rev = con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    con.close()
     folder = _migrations_with_extra_step(
         tmp_path, 'op.add_column("office", sa.Column("motto", sa.String(50)))'
     )
@@ -110,6 +112,10 @@ def test_upgrade_backs_up_first_then_applies_step(tmp_path: Path,
         cols = [r[1] for r in conn.exec_driver_sql("PRAGMA table_info(office)")]
         assert "motto" in cols
         assert conn.exec_driver_sql("SELECT count(*) FROM attendance").scalar() == 2
+        triggers = {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert {"trg_attachment_lock_insert", "trg_activity_lock_update",
+                "trg_activity_fts_insert"} <= triggers
     backups = list((path.parent / "backups").glob(f"*before-upgrade-{old_rev}*.sqlite"))
     assert len(backups) == 1
     assert check_file(backups[0]).integrity == "ok"
@@ -121,6 +127,7 @@ def test_failed_upgrade_step_leaves_the_file_as_it_was(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "kepu.sqlite"
     shutil.copy(SCHEMA_FIXTURES[0], path)
+    real_head = head_revision()
     folder = _migrations_with_extra_step(tmp_path, '''
         op.add_column("office", sa.Column("motto", sa.String(50)))
         op.execute("DELETE FROM attendance")
@@ -130,7 +137,9 @@ def test_failed_upgrade_step_leaves_the_file_as_it_was(tmp_path: Path,
     with pytest.raises(RuntimeError, match="boom"):
         open_database(path)
     with sqlite3.connect(path) as con:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        # Each step commits with its version bump: the real steps are kept, the
+        # failed one left no trace.
+        assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == real_head
         assert con.execute("SELECT count(*) FROM attendance").fetchone()[0] == 2
         cols = [r[1] for r in con.execute("PRAGMA table_info(office)")]
         assert "motto" not in cols
