@@ -151,6 +151,16 @@ def indicator_definitions(catalogs: dict[str, list[CatalogItem]]) -> list[Indica
     return d
 
 
+def effective_attend(is_training: bool, is_online: bool, roster_size: int, entered: int) -> int:
+    """The 人次 an activity counts for: its roster for a training that has one, the
+    entered figure otherwise, and none for an online activity (it counts 浏览量)."""
+    if is_online:
+        return 0
+    if is_training and roster_size:
+        return roster_size
+    return entered
+
+
 def split_evenly(total: int, slots: int) -> list[int]:
     """``total`` shared among ``slots`` as evenly as integers allow, first slots first."""
     if slots <= 0 or total <= 0:
@@ -295,7 +305,8 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         campaign = by_id[campaign_id].code if campaign_id else None
         is_training = form_id in training_forms
         is_online = bool(online) or form_id in online_forms
-        roster = roster_sizes.get(aid) if is_training else None
+        roster = roster_sizes.get(aid, 0) if is_training else 0
+        people = effective_attend(is_training, is_online, roster, attend)
         add("act.count", month, 1)
         add(f"form.{form}.count", month, 1)
         if campaign:
@@ -304,13 +315,9 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         if is_online:
             add("act.online.count", month, 1)
             add("act.online.views", month, views)
-            people = 0
         else:
             add("act.offline.count", month, 1)
-            if roster:
-                people = roster
-            else:
-                people = attend
+            if not roster:
                 picked = sorted(groups.get(aid, ()), key=lambda g: order.get(g[0], 0))
                 shares = group_shares(attend, picked)
             add("act.attend", month, people)

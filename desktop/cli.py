@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -318,6 +319,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("database error")
         _err(_database_error_message(err))
         return 2
+    except BrokenPipeError:
+        # The reader went away (``kepu figures --json | head``): not an error.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+        return 0
     except KeyboardInterrupt:
         _err("已取消。")
         return 130

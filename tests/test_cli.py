@@ -192,12 +192,25 @@ def test_db_and_reports_packages_never_import_qt() -> None:
     assert not offenders
 
 
-def test_check_detects_and_repairs_a_stale_search_index(capsys, db: Database) -> None:  # noqa: ANN001
+def test_check_detects_and_repairs_a_stale_search_index(capsys, db: Database,  # noqa: ANN001
+                                                        office: OfficeInfo) -> None:
+    import datetime as dt
     import sqlite3
 
+    from db.catalogs import find_entry
+    from db.models import Activity
+
+    with db.write() as s:
+        s.add(Activity(office_id=office.id, title="防范电信诈骗讲座", start_date=dt.date(2025, 9, 3),
+                       end_date=dt.date(2025, 9, 3), form_id=find_entry(s, "form", "讲座").id))
+    db.close()
+    # An outside tool changes a title behind the index's back.
     with sqlite3.connect(db.path) as con:
-        con.execute("INSERT INTO activity_fts(rowid, title, village, address, organizer,"
-                    " co_organizers, description) VALUES (424242, '幽灵', '', '', '', '', '')")
+        trigger = con.execute("SELECT sql FROM sqlite_master WHERE name ="
+                              " 'trg_activity_fts_update'").fetchone()[0]
+        con.execute("DROP TRIGGER trg_activity_fts_update")
+        con.execute("UPDATE activity SET title = '完全不同的标题'")
+        con.execute(trigger)
     con.close()
     code, out, _err = run(capsys, "--db", str(db.path), "check")
     assert code == 1 and "全文检索索引" in out
