@@ -141,3 +141,100 @@ def add_entry(session: Session, kind: str, code: str, name: str | None = None,
     session.add(entry)
     session.flush()
     return _item(entry)
+
+
+_REFERENCES = {
+    # kind → (table, column) pairs that point at an entry of that kind
+    "form": (("activity", "form_id"),),
+    "campaign": (("activity", "campaign_id"),),
+    "group": (("activity_group", "group_id"), ("trainee", "category_id")),
+    "topic": (("activity_topic", "topic_id"),),
+    "project": (("activity_project", "project_id"),),
+    "site_kind": (("site", "kind_id"),),
+}
+
+
+def usage_counts(session: Session, kind: str) -> dict[str, int]:
+    """How many records use each entry of a catalog (entry id → count)."""
+    from sqlalchemy import text
+
+    counts: dict[str, int] = {}
+    for table, column in _REFERENCES[kind]:
+        rows = session.execute(
+            text(f"SELECT {column}, COUNT(*) FROM {table} WHERE {column} IS NOT NULL"
+                 f" GROUP BY {column}")
+        )
+        for entry_id, n in rows:
+            counts[entry_id] = counts.get(entry_id, 0) + n
+    return counts
+
+
+def _entry(session: Session, entry_id: str) -> CatalogEntry:
+    entry = session.get(CatalogEntry, entry_id)
+    if entry is None:
+        raise ValidationError("该目录项已不存在")
+    return entry
+
+
+def rename_entry(session: Session, entry_id: str, name: str) -> CatalogItem:
+    """Change the display name of an entry.
+
+    The code (used in indicator codes and county templates) stays as it is, so
+    renaming never breaks a template or last year's figures.
+    """
+    entry = _entry(session, entry_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError("名称不能为空", field="名称")
+    if len(name) > 100:
+        raise ValidationError("名称不能超过100个字", field="名称")
+    clash = session.scalar(
+        select(CatalogEntry.id).where(CatalogEntry.kind == entry.kind,
+                                      CatalogEntry.name == name, CatalogEntry.id != entry_id)
+    )
+    if clash:
+        raise ValidationError(f"{KIND_LABELS[entry.kind]}中已有“{name}”", field="名称")
+    entry.name = name
+    session.flush()
+    return _item(entry)
+
+
+def set_hidden(session: Session, entry_id: str, hidden: bool) -> CatalogItem:
+    """Hide an entry from drop-downs (records that use it keep it) or show it again."""
+    entry = _entry(session, entry_id)
+    if hidden and entry.kind == "form" and entry.code == "培训":
+        raise ValidationError("“培训”是统计培训期数、学时和花名册所必需的，不能隐藏")
+    entry.hidden = hidden
+    session.flush()
+    return _item(entry)
+
+
+def delete_entry(session: Session, entry_id: str) -> None:
+    """Delete an office-defined entry nobody uses; built-in or used entries can only be hidden."""
+    entry = _entry(session, entry_id)
+    if entry.builtin:
+        raise ValidationError(f"“{entry.name}”是内置项目，不能删除，只能隐藏")
+    used = usage_counts(session, entry.kind).get(entry_id, 0)
+    if used:
+        raise ValidationError(f"“{entry.name}”已被 {used} 条记录使用，不能删除，只能隐藏")
+    session.delete(entry)
+    session.flush()
+
+
+def move_entry(session: Session, entry_id: str, step: int) -> None:
+    """Move an entry up (step -1) or down (step +1) within its catalog."""
+    entry = _entry(session, entry_id)
+    items = session.scalars(
+        select(CatalogEntry).where(CatalogEntry.kind == entry.kind)
+        .order_by(CatalogEntry.sort_order, CatalogEntry.code)
+    ).all()
+    index = next(i for i, e in enumerate(items) if e.id == entry_id)
+    target = index + step
+    if not 0 <= target < len(items):
+        return
+    items = list(items)
+    items.insert(target, items.pop(index))
+    for order, e in enumerate(items):
+        if e.sort_order != (order + 1) * 10:
+            e.sort_order = (order + 1) * 10
+    session.flush()
