@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -36,6 +37,16 @@ class Overview:
         return self.activities + self.trainees + self.attendances + self.sites
 
 
+def _size_on_disk(path: Path) -> int:
+    """The database file plus its write-ahead log (recent changes live there)."""
+    total = 0
+    for suffix in ("", "-wal"):
+        part = Path(str(path) + suffix)
+        if part.exists():
+            total += part.stat().st_size
+    return total
+
+
 def database_overview(db: Database) -> Overview:
     """Count what the database holds (a handful of COUNT queries)."""
     with db.session() as s:
@@ -53,7 +64,7 @@ def database_overview(db: Database) -> Overview:
         ).one()
         return Overview(
             path=str(db.path),
-            size_bytes=db.path.stat().st_size if db.path.exists() else 0,
+            size_bytes=_size_on_disk(db.path),
             revision=head_revision(),
             offices=tuple(list_offices(s)),
             activities=count(Activity),

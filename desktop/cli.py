@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import logging.handlers
 import os
 import re
 import sys
@@ -22,7 +21,8 @@ from typing import NoReturn
 from sqlalchemy import exc as sa_exc
 
 from db.errors import DatabaseFileError, KepuError
-from db.paths import data_dir, resolve_db_path
+from db.paths import resolve_db_path
+from desktop.logs import setup_logging
 
 log = logging.getLogger("kepu")
 
@@ -102,31 +102,6 @@ def build_parser() -> ChineseArgumentParser:
     s = sub.add_parser("check", help="检查数据库完整性与数据结构版本")
     s.add_argument("--repair", action="store_true", help="重建与活动记录不一致的全文检索索引")
     return p
-
-
-_log_handler: logging.Handler | None = None
-
-
-def _setup_logging() -> Path | None:
-    """Log to a rotating file in the data folder (never personal data)."""
-    global _log_handler
-    if _log_handler is not None:
-        return Path(getattr(_log_handler, "baseFilename", ""))
-    try:
-        folder = data_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "kepu.log"
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-    except OSError:
-        return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    _log_handler = handler
-    root.setLevel(logging.INFO)
-    return path
 
 
 def _err(message: str) -> None:
@@ -298,7 +273,7 @@ def _database_error_message(err: sa_exc.OperationalError) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``kepu``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    log_path = _setup_logging()
+    log_path = setup_logging()
     try:
         args = build_parser().parse_args(argv)
         if args.version:
@@ -329,8 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception:  # noqa: BLE001 - a bug: log it, never show a traceback
         log.exception("unexpected error")
-        where = f"：{log_path}" if log_path else ""
-        _err(f"程序错误，已记录日志{where}")
+        _err(f"程序错误，已记录日志：{log_path}")
         return 3
 
 

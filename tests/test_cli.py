@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -155,11 +156,13 @@ def test_a_bug_is_logged_not_shown_as_a_traceback(capsys, db: Database,  # noqa:
     code, _out, err = run(capsys, "--db", str(db.path), "check")
     assert code == 3
     assert "程序错误，已记录日志" in err and "Traceback" not in err
-    log_file = Path(os.environ["XDG_DATA_HOME"]) / "kepu" / "kepu.log"
-    if cli._log_handler is not None:  # the log file of this process
-        log_file = Path(cli._log_handler.baseFilename)  # type: ignore[attr-defined]
-    cli._log_handler.flush()  # type: ignore[union-attr]
-    assert "internal detail" in log_file.read_text(encoding="utf-8")
+    from desktop.logs import log_file
+
+    path = log_file()  # the log file of this process
+    assert path is not None and str(path) in err
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "internal detail" in path.read_text(encoding="utf-8")
 
 
 def test_cli_never_imports_qt_and_runs_without_display(tmp_path: Path) -> None:
@@ -216,3 +219,10 @@ def test_check_detects_and_repairs_a_stale_search_index(capsys, db: Database,  #
     assert code == 1 and "全文检索索引" in out
     code, out, _err = run(capsys, "--db", str(db.path), "check", "--repair")
     assert code == 0 and "已重建全文检索索引" in out and "检查通过" in out
+
+
+def test_cli_start_creates_no_files_until_needed(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    missing = tmp_path / "none.sqlite"
+    code, _out, _err = run(capsys, "--db", str(missing), "figures", "2025")
+    assert code == 2
+    assert not (Path(os.environ["XDG_DATA_HOME"]) / "kepu").exists()

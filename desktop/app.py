@@ -1,0 +1,192 @@
+"""Starting the GUI: the QApplication, the first-run dialog, the main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
+
+import resources
+from db.database import Database, open_database
+from db.errors import KepuError
+from db.offices import list_offices
+from desktop import messages
+from desktop.first_run import FirstRunDialog
+from desktop.logs import setup_logging
+from desktop.main_window import MainWindow
+from desktop.version import APP_NAME, app_version
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "kepu"
+FONT_FAMILY = "WenQuanYi Micro Hei"
+_CONFIGURED = "kepu_configured"  # dynamic property: configure an application once
+MIN_POINT_SIZE = 10.0  # Chinese at 9 pt is hard to read for many clerks
+
+
+def load_bundled_font() -> str | None:
+    """Register the bundled WenQuanYi Micro Hei; returns its family name."""
+    font_id = QFontDatabase.addApplicationFont(str(resources.FONT_SANS))
+    if font_id < 0:
+        log.warning("无法加载内置字体 %s", resources.FONT_SANS)
+        return None
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    if FONT_FAMILY in families:
+        return FONT_FAMILY
+    return families[0] if families else None
+
+
+def _install_qt_translations(app: QApplication) -> None:
+    """Qt's own texts (standard buttons, file dialogs) in Chinese, when shipped."""
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator(app)  # owned by the app, so it stays alive
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase",
+                       "_", folder):
+        app.installTranslator(translator)
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """Create (or, if one exists already, configure) the QApplication.
+
+    Sets the names QSettings and dialogs use, the bundled font as the
+    application font (so Chinese never depends on system fonts), Chinese
+    number formatting and Qt's own Chinese texts.
+    """
+    existing = QApplication.instance()
+    if existing is None:
+        # Qt 6 always scales for high DPI; keep fractional factors (125 %, 150 %)
+        # as they are instead of rounding them, so text stays the size chosen.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv)
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:
+        raise RuntimeError("a non-widget Qt application already exists")
+    if app.property(_CONFIGURED) is True:
+        return app
+    app.setProperty(_CONFIGURED, True)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(app_version())
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    family = load_bundled_font()
+    if family is not None:
+        font = QFont(family)
+        font.setPointSizeF(max(app.font().pointSizeF(), MIN_POINT_SIZE))
+        font.setStyleHint(QFont.StyleHint.SansSerif)
+        app.setFont(font)
+    _install_qt_translations(app)
+    return app
+
+
+def _install_excepthook() -> None:
+    """An exception escaping a slot: KepuError shown as is, anything else logged as a bug."""
+    showing = False
+
+    def hook(exc_type: type[BaseException], exc: BaseException,
+             tb: TracebackType | None) -> None:
+        nonlocal showing
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        parent = QApplication.activeWindow()
+        if isinstance(exc, KepuError):
+            if not showing:
+                showing = True
+                try:
+                    messages.show_error(parent, exc)
+                finally:
+                    showing = False
+            return
+        log.error("未处理的程序错误", exc_info=(exc_type, exc, tb))
+        if not showing:
+            showing = True
+            try:
+                messages.show_bug(parent)
+            finally:
+                showing = False
+
+    sys.excepthook = hook
+
+
+def _has_office(db: Database) -> bool:
+    with db.session() as session:
+        return bool(list_offices(session))
+
+
+def ask_after_open_error(err: KepuError, parent: QWidget | None = None) -> Path | None:
+    """Show why a file cannot be opened; the other file chosen, or None to quit."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("无法打开数据库")
+    box.setText(str(err))
+    box.setInformativeText("可以选择其他数据库文件，或退出程序。")
+    choose = box.addButton("选择其他文件…", QMessageBox.ButtonRole.AcceptRole)
+    quit_button = box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(choose)
+    box.setEscapeButton(quit_button)
+    while True:
+        box.exec()
+        if box.clickedButton() is not choose:
+            return None
+        chosen, _filter = QFileDialog.getOpenFileName(
+            parent, "选择科普台账数据库文件", "",
+            "科普台账数据库 (*.sqlite *.db);;所有文件 (*)",
+        )
+        if chosen:
+            return Path(chosen)
+
+
+def open_or_set_up(path: Path, parent: QWidget | None = None) -> tuple[Database | None, int]:
+    """Open the database at ``path``, running the first-run dialog if needed.
+
+    Returns:
+        The open database, or ``None`` and the exit code: 0 when the user
+        cancelled the first run (nothing was created), 1 when the file could
+        not be opened and the user chose 退出.
+
+    """
+    while True:
+        if not path.exists():
+            dialog = FirstRunDialog(path, parent)
+            if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
+                return None, 0
+            return dialog.database, 0
+        try:
+            db = open_database(path)
+        except KepuError as err:
+            other = ask_after_open_error(err, parent)
+            if other is None:
+                return None, 1
+            path = other
+            continue
+        if _has_office(db):
+            return db, 0
+        dialog = FirstRunDialog(path, parent, database=db)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            db.close()
+            return None, 0
+        return db, 0
+
+
+def run_gui(db_path: Path) -> int:
+    """The GUI entry point (``kepu`` with no subcommand); returns the exit code."""
+    app = create_application(sys.argv[:1])
+    setup_logging()
+    _install_excepthook()
+    db, code = open_or_set_up(Path(db_path))
+    if db is None:
+        return code
+    try:
+        window = MainWindow(db)
+        window.show()
+        return app.exec()
+    finally:
+        db.close()

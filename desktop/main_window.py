@@ -1,0 +1,214 @@
+"""The main window: navigation on the left, one page at a time on the right."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from pathlib import Path
+
+import PySide6
+from PySide6.QtCore import QSettings, QSize, Qt, QUrl, Slot, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from db.database import Database, head_revision
+from db.overview import Overview
+from desktop.overview_page import OverviewPage
+from desktop.version import app_version
+from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
+
+PageFactory = Callable[[Database], QWidget]
+
+# The pages, in navigation order. Adding a page is adding a line here.
+PAGES: list[tuple[str, PageFactory]] = [
+    ("概览", OverviewPage),
+]
+
+DEFAULT_SIZE = QSize(1200, 680)  # fits a 1366×768 screen with a taskbar
+SETTINGS_GEOMETRY = "main_window/geometry"
+SETTINGS_BACKUP_DIR = "backup/last_dir"
+
+
+def settings() -> QSettings:
+    """The user's preferences (window geometry, last folders)."""
+    return QSettings("kepu", "kepu")
+
+
+class MainWindow(QMainWindow):
+    """The window of one open database."""
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setWindowTitle("科普台账")
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for title, factory in PAGES:
+            page = factory(db)
+            self.pages[title] = page
+            self.stack.addWidget(page)
+            self.nav.addItem(title)
+        metrics = self.nav.fontMetrics()
+        for row in range(self.nav.count()):
+            self.nav.item(row).setSizeHint(QSize(0, metrics.height() + 16))
+        widest = max(metrics.horizontalAdvance(t) for t, _ in PAGES)
+        self.nav.setFixedWidth(max(128, widest + 48))
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+
+        self.path_label = QLabel(str(db.path))
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.records_label = QLabel()
+        self.statusBar().addWidget(self.path_label, 1)
+        self.statusBar().addPermanentWidget(self.records_label)
+
+        overview_page = self.pages.get("概览")
+        if isinstance(overview_page, OverviewPage):
+            overview_page.overview_changed.connect(self.show_overview)
+            if overview_page.overview is not None:
+                self.show_overview(overview_page.overview)
+
+        self._restore_geometry()
+
+    # -- menus -----------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("文件(&F)")
+        self.backup_action = QAction("备份数据库(&B)…", self)
+        self.backup_action.setShortcut(QKeySequence("Ctrl+B"))
+        self.backup_action.triggered.connect(self.backup)
+        file_menu.addAction(self.backup_action)
+        self.open_folder_action = QAction("打开数据所在文件夹(&O)", self)
+        self.open_folder_action.triggered.connect(self.open_data_folder)
+        file_menu.addAction(self.open_folder_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction("退出(&X)", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        help_menu = self.menuBar().addMenu("帮助(&H)")
+        self.about_action = QAction("关于科普台账(&A)", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.about)
+        help_menu.addAction(self.about_action)
+
+    # -- overview / status bar ---------------------------------------------------
+
+    @Slot(object)
+    def show_overview(self, overview: Overview) -> None:
+        """Title and status bar from the latest overview."""
+        names = "、".join(o.name for o in overview.offices) or "未设置填报单位"
+        self.setWindowTitle(f"科普台账 — {names}")
+        self.records_label.setText(f"共 {overview.total_records:,} 条记录")
+
+    # -- actions -----------------------------------------------------------------
+
+    @Slot()
+    def backup(self) -> None:
+        """Ask for a folder, back the database up into it and say where the copy is."""
+        start = settings().value(SETTINGS_BACKUP_DIR, "", type=str) or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "选择备份保存到的文件夹", start)
+        if not folder:
+            return
+        settings().setValue(SETTINGS_BACKUP_DIR, folder)
+        db = self.db
+
+        def work(progress: Progress, is_cancelled: IsCancelled) -> Path:
+            progress(-1, "正在备份并校验数据库…")
+            dest = db.backup(Path(folder))
+            if is_cancelled():  # the copy cannot be interrupted; don't keep it
+                dest.unlink(missing_ok=True)
+                raise Cancelled
+            return dest
+
+        self.backup_action.setEnabled(False)
+        job = run_in_background(self, work, self._backup_done, title="备份数据库",
+                                label="正在备份数据库…",
+                                on_cancelled=self._backup_cancelled)
+        job.finished.connect(lambda: self.backup_action.setEnabled(True))
+
+    def _backup_done(self, dest: Path) -> None:
+        self.statusBar().showMessage(f"已备份到 {dest}", 10_000)
+        QMessageBox.information(
+            self, "备份完成", f"数据库已备份，备份文件已通过完整性校验：\n\n{dest}"
+        )
+
+    def _backup_cancelled(self) -> None:
+        self.statusBar().showMessage("已取消备份，未保留备份文件", 10_000)
+
+    @Slot()
+    def open_data_folder(self) -> None:
+        """Show the folder of the database file in the system's file manager."""
+        folder = self.db.path.parent
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            QMessageBox.warning(self, "科普台账", f"无法打开文件夹：\n{folder}")
+
+    @Slot()
+    def about(self) -> None:
+        """Version, schema version, database path, Python and Qt versions."""
+        QMessageBox.about(
+            self,
+            "关于科普台账",
+            "<h3>科普台账</h3>"
+            "<p>街道、乡镇科普工作台账、月报与汇总（离线使用，不联网）。</p>"
+            "<table>"
+            f"<tr><td>程序版本：</td><td>{app_version()}</td></tr>"
+            f"<tr><td>数据结构版本：</td><td>{head_revision()}</td></tr>"
+            f"<tr><td>数据库：</td><td>{_html(str(self.db.path))}</td></tr>"
+            f"<tr><td>Python：</td><td>{platform.python_version()}</td></tr>"
+            f"<tr><td>Qt：</td><td>{qVersion()}（PySide6 {PySide6.__version__}）</td></tr>"
+            "</table>",
+        )
+
+    # -- window state --------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        geometry = settings().value(SETTINGS_GEOMETRY)
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        size = QSize(DEFAULT_SIZE)
+        screen = self.screen()
+        if screen is not None:
+            size = size.boundedTo(screen.availableGeometry().size())
+        self.resize(size)
+
+    def running_jobs(self) -> int:
+        """How many background jobs of this window are still running."""
+        return sum(1 for job in self.findChildren(BackgroundJob) if job.is_running())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Refuse while background work runs; remember the geometry."""
+        if self.running_jobs():
+            QMessageBox.information(self, "科普台账", "后台任务还在进行，请等它完成后再退出。")
+            event.ignore()
+            return
+        settings().setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        super().closeEvent(event)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
