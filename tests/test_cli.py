@@ -226,3 +226,30 @@ def test_cli_start_creates_no_files_until_needed(capsys, tmp_path: Path) -> None
     code, _out, _err = run(capsys, "--db", str(missing), "figures", "2025")
     assert code == 2
     assert not (Path(os.environ["XDG_DATA_HOME"]) / "kepu").exists()
+
+
+def test_demo_fills_an_empty_database_once(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    import sqlite3
+
+    path = tmp_path / "demo.sqlite"
+    code, out, err = run(capsys, "--db", str(path), "demo", "--year", "2025", "--seed", "7")
+    assert code == 0, err
+    assert "已写入演示数据" in out and "[100%]" in err
+    with sqlite3.connect(path) as con:
+        before = con.execute("SELECT COUNT(*) FROM activity").fetchone()[0]
+    con.close()
+    assert 250 <= before <= 350
+    code, _out, err = run(capsys, "--db", str(path), "demo", "--year", "2025")
+    assert code == 2 and "只能写入空数据库" in err
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT COUNT(*) FROM activity").fetchone()[0] == before
+    con.close()
+    code, out, _err = run(capsys, "--db", str(path), "figures", "2025", "--json")
+    assert json.loads(out)["figures"]["act.count"]["period"] == before
+
+
+def test_demo_with_a_bad_year_creates_nothing(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    path = tmp_path / "demo.sqlite"
+    code, _out, err = run(capsys, "--db", str(path), "demo", "--year", "1850")
+    assert code == 2 and err.startswith("错误：")
+    assert not path.exists()
