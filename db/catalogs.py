@@ -130,13 +130,23 @@ def add_entry(session: Session, kind: str, code: str, name: str | None = None,
     if kind not in CATALOG_KINDS:
         raise ValidationError(f"未知的目录类型：{kind}")
     code = validate_code(code)
-    exists = session.scalar(
-        select(CatalogEntry.id).where(CatalogEntry.kind == kind, CatalogEntry.code == code)
+    display = (name or code).strip()
+    same_code = session.scalar(
+        select(CatalogEntry).where(CatalogEntry.kind == kind, CatalogEntry.code == code)
     )
-    if exists:
+    if same_code is not None:
+        if same_code.name != code:
+            raise ValidationError(
+                f"{KIND_LABELS[kind]}中已有统计代码为“{code}”的项目（现名“{same_code.name}”），"
+                "可以取消隐藏或改名使用它", field="名称")
         raise ValidationError(f"{KIND_LABELS[kind]}中已有“{code}”", field="名称")
+    same_name = session.scalar(
+        select(CatalogEntry.id).where(CatalogEntry.kind == kind, CatalogEntry.name == display)
+    )
+    if same_name:
+        raise ValidationError(f"{KIND_LABELS[kind]}中已有“{display}”", field="名称")
     last = max((i.sort_order for i in list_catalog(session, kind)), default=0)
-    entry = CatalogEntry(kind=kind, code=code, name=(name or code).strip(),
+    entry = CatalogEntry(kind=kind, code=code, name=display,
                          sort_order=last + 10, props=props or {})
     session.add(entry)
     session.flush()
@@ -209,16 +219,35 @@ def set_hidden(session: Session, entry_id: str, hidden: bool) -> CatalogItem:
     return _item(entry)
 
 
-def delete_entry(session: Session, entry_id: str) -> None:
-    """Delete an office-defined entry nobody uses; built-in or used entries can only be hidden."""
+def delete_refusal(session: Session, entry_id: str) -> str | None:
+    """Why an entry cannot be deleted (built-in or in use), or None if it can."""
     entry = _entry(session, entry_id)
     if entry.builtin:
-        raise ValidationError(f"“{entry.name}”是内置项目，不能删除，只能隐藏")
+        return f"“{entry.name}”是内置项目，不能删除，只能隐藏"
     used = usage_counts(session, entry.kind).get(entry_id, 0)
     if used:
-        raise ValidationError(f"“{entry.name}”已被 {used} 条记录使用，不能删除，只能隐藏")
-    session.delete(entry)
+        return f"“{entry.name}”已被 {used} 条记录使用，不能删除，只能隐藏"
+    return None
+
+
+def delete_entry(session: Session, entry_id: str) -> None:
+    """Delete an office-defined entry nobody uses; built-in or used entries can only be hidden."""
+    refusal = delete_refusal(session, entry_id)
+    if refusal:
+        raise ValidationError(refusal)
+    session.delete(_entry(session, entry_id))
     session.flush()
+
+
+def set_props(session: Session, entry_id: str, props: dict[str, Any]) -> CatalogItem:
+    """Replace kind-specific settings of an entry (e.g. a campaign's usual month)."""
+    entry = _entry(session, entry_id)
+    month = props.get("month")
+    if month is not None and (not isinstance(month, int) or not 1 <= month <= 12):
+        raise ValidationError("常用月份应为1至12月", field="常用月份")
+    entry.props = dict(props)
+    session.flush()
+    return _item(entry)
 
 
 def move_entry(session: Session, entry_id: str, step: int) -> None:

@@ -43,6 +43,15 @@ PER_CAPITA = "per_capita"  # 元/人, Decimal with two places
 CENT = Decimal("0.01")
 
 
+# The indicator codes an entry of each catalog appears in ({code} is the entry's code).
+CATALOG_INDICATORS: dict[str, tuple[str, ...]] = {
+    "form": ("form.{code}.count", "form.{code}.attend"),
+    "campaign": ("camp.{code}.count", "camp.{code}.attend"),
+    "group": ("group.{code}.attend", "train.{code}.attend", "train.{code}.people"),
+    "site_kind": ("site.{code}.count",),
+}
+
+
 @dataclass(frozen=True)
 class IndicatorDef:
     """One indicator: its stable code, Chinese name, unit and section."""

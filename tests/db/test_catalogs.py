@@ -88,3 +88,22 @@ def test_move_entry(db: Database) -> None:
         move_entry(s, second.id, -1)
     with db.session() as s:
         assert list_catalog(s, "form")[0].id == second.id
+
+
+def test_delete_refusal_props_and_name_clashes(db: Database) -> None:
+    from db.catalogs import delete_refusal, set_props
+
+    with db.write() as s:
+        builtin = find_entry(s, "campaign", "全国科普日")
+        assert "内置项目" in delete_refusal(s, builtin.id)
+        local = add_entry(s, "campaign", "海丝科普周")
+        assert delete_refusal(s, local.id) is None
+        assert set_props(s, local.id, {"month": 11}).props == {"month": 11}
+        rename_entry(s, builtin.id, "2025年全国科普日")
+    with pytest.raises(ValidationError, match="统计代码为“全国科普日”的项目（现名“2025年全国科普日”）"), \
+            db.write() as s:
+        add_entry(s, "campaign", "全国科普日")
+    with pytest.raises(ValidationError, match="已有“科普讲座/报告会”"), db.write() as s:
+        add_entry(s, "form", "科普讲座/报告会")
+    with pytest.raises(ValidationError, match="1至12月"), db.write() as s:
+        set_props(s, local.id, {"month": 13})
