@@ -21,17 +21,24 @@ from PySide6.QtWidgets import (
 )
 
 from db.database import Database, head_revision
+from db.offices import OfficeInfo, get_office
 from db.overview import Overview
+from desktop.catalog_page import CatalogPage
 from desktop.overview_page import OverviewPage
 from desktop.version import app_version
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
 
-PageFactory = Callable[[Database], QWidget]
+PageFactory = Callable[[Database, OfficeInfo], QWidget]
 
-# The pages, in navigation order. Adding a page is adding a line here.
+# The pages, in navigation order. Adding a page is adding a line here. A page may
+# have a ``changed`` signal (emitted after it saved something) and a
+# ``data_changed()`` slot (called when another page saved something).
 PAGES: list[tuple[str, PageFactory]] = [
-    ("概览", OverviewPage),
+    ("概览", lambda db, office: OverviewPage(db)),
+    ("目录设置", lambda db, office: CatalogPage(db, office)),
 ]
+START_PAGE = "概览"
+SETTINGS_PAGE = "main_window/page"
 
 DEFAULT_SIZE = QSize(1200, 680)  # fits a 1366×768 screen with a taskbar
 SETTINGS_GEOMETRY = "main_window/geometry"
@@ -49,6 +56,8 @@ class MainWindow(QMainWindow):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        with db.session() as session:
+            self.office = get_office(session)
         self.setWindowTitle("科普台账")
 
         self.nav = QListWidget()
@@ -57,17 +66,23 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         for title, factory in PAGES:
-            page = factory(db)
+            page = factory(db, self.office)
             self.pages[title] = page
             self.stack.addWidget(page)
             self.nav.addItem(title)
+            changed = getattr(page, "changed", None)
+            if changed is not None:
+                changed.connect(lambda source=page: self.data_changed(source))
         metrics = self.nav.fontMetrics()
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(0, metrics.height() + 16))
         widest = max(metrics.horizontalAdvance(t) for t, _ in PAGES)
         self.nav.setFixedWidth(max(128, widest + 48))
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.nav.setCurrentRow(0)
+        self.nav.currentRowChanged.connect(self._show_page)
+        titles = [t for t, _ in PAGES]
+        start = settings().value(SETTINGS_PAGE, START_PAGE, type=str)
+        self.nav.setCurrentRow(titles.index(start) if start in titles else
+                               titles.index(START_PAGE))
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -115,6 +130,30 @@ class MainWindow(QMainWindow):
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.about)
         help_menu.addAction(self.about_action)
+
+    # -- pages -------------------------------------------------------------------
+
+    @Slot(int)
+    def _show_page(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        settings().setValue(SETTINGS_PAGE, PAGES[row][0])
+
+    def show_page(self, title: str) -> QWidget:
+        """Switch to a page by its navigation title and return it."""
+        self.nav.setCurrentRow([t for t, _ in PAGES].index(title))
+        return self.pages[title]
+
+    def data_changed(self, source: QWidget | None = None) -> None:
+        """Something was saved: let the other pages and the status bar catch up."""
+        for page in self.pages.values():
+            if page is source:
+                continue
+            refresh = getattr(page, "data_changed", None)
+            if refresh is not None:
+                refresh()
+        overview_page = self.pages.get("概览")
+        if isinstance(overview_page, OverviewPage):
+            overview_page.refresh()
 
     # -- overview / status bar ---------------------------------------------------
 
