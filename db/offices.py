@@ -60,7 +60,7 @@ def validate_office(name: str, code: str, level: str, region: str, population: o
     if level not in LEVELS:
         raise ValidationError("单位级别应为 街道、镇 或 乡", field="级别")
     try:
-        pop = int(str(population).strip())
+        pop = int(str(population).replace(",", "").replace("，", "").strip())
     except ValueError:
         raise ValidationError("常住人口应为正整数", field="常住人口") from None
     if pop <= 0:
@@ -116,3 +116,56 @@ def population_for(session: Session, office: OfficeInfo, year: int) -> int:
 
 def log_init(session: Session, office: OfficeInfo) -> None:
     audit.log(session, "init", "office", office.id, note=f"创建填报单位 {office.name}")
+
+
+def update_office(session: Session, office_id: str, *, name: str, code: str, level: str,
+                  region: str, population: object, reporter: str = "", reviewer: str = "",
+                  phone: str = "") -> OfficeInfo:
+    """Change the office profile and the report signature defaults (audited)."""
+    name, code, level, region, pop = validate_office(name, code, level, region, population)
+    office = session.get(Office, office_id)
+    if office is None:
+        raise KepuError("填报单位不存在")
+    clash = session.scalar(select(Office.id).where(Office.code == code, Office.id != office_id))
+    if clash:
+        raise ValidationError(f"行政区划代码 {code} 已被另一个单位使用", field="行政区划代码")
+    if phone.strip():
+        from db.trainees import normalize_phone
+
+        phone = normalize_phone(phone)
+    for field_name, value in (("name", name), ("code", code), ("level", level),
+                              ("region", region), ("population", pop),
+                              ("reporter", reporter.strip()), ("reviewer", reviewer.strip()),
+                              ("phone", phone.strip())):
+        if getattr(office, field_name) != value:
+            setattr(office, field_name, value)
+    session.flush()
+    return _info(office)
+
+
+def year_populations(session: Session, office_id: str) -> dict[int, int]:
+    """常住人口 set for particular years."""
+    return dict(session.execute(
+        select(OfficePopulation.year, OfficePopulation.population)
+        .where(OfficePopulation.office_id == office_id)).all())
+
+
+def set_year_population(session: Session, office_id: str, year: int,
+                        population: object | None) -> None:
+    """Set 常住人口 for one year (None or "" removes it: the default applies)."""
+    row = session.get(OfficePopulation, (office_id, year))
+    if population in (None, ""):
+        if row is not None:
+            session.delete(row)
+        return
+    try:
+        pop = int(str(population).replace(",", "").strip())
+    except ValueError:
+        raise ValidationError("常住人口应为正整数", field="常住人口") from None
+    if pop <= 0:
+        raise ValidationError("常住人口应为正整数", field="常住人口")
+    if row is None:
+        session.add(OfficePopulation(office_id=office_id, year=year, population=pop))
+    else:
+        row.population = pop
+    session.flush()

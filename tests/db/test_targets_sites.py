@@ -100,3 +100,20 @@ def test_sites_feed_site_counts(db: Database, office: OfficeInfo) -> None:
                                           closed_on=dt.date(2025, 4, 1)))
     with pytest.raises(ValidationError, match="不是该类型阵地的检查项"):
         create_site(db, office, SiteInput("错", gallery, checklist={"网络": True}))
+
+
+def test_office_profile_and_year_population(db: Database, office: OfficeInfo) -> None:
+    from db.offices import get_office, set_year_population, update_office, year_populations
+
+    with db.write() as s:
+        update_office(s, office.id, name="金井镇人民政府", code="350582103", level="镇",
+                      region="晋江市", population="60,000", reporter="张文书",
+                      reviewer="李镇长", phone="0595 8512 3456")
+        set_year_population(s, office.id, 2025, "1000")
+    with db.session() as s:
+        info = get_office(s)
+        assert (info.name, info.population, info.reporter, info.phone) == (
+            "金井镇人民政府", 60000, "张文书", "059585123456")
+        assert year_populations(s, office.id) == {2025: 1000}
+    with pytest.raises(ValidationError, match="常住人口应为正整数"), db.write() as s:
+        set_year_population(s, office.id, 2024, "-3")
