@@ -1,0 +1,458 @@
+"""Shared pieces of the Excel writers: styles, text rules, fast rows, page setup, safe saving.
+
+The detail sheets of a year can hold 20 000 activities and 500 000 attendances, so
+rows are streamed into openpyxl's write-only worksheets by :class:`RowSink`. It
+writes each row's XML directly into openpyxl's stream (styles registered once,
+no cell objects), which is several times faster than a cell per value; where that
+stream is not the standard-library one (openpyxl running on lxml) it falls back to
+openpyxl's own cell writer. Both produce the same file content.
+
+User text is always stored as a literal string (``inlineStr``), never as a
+formula, whatever it starts with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import re
+import secrets
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from openpyxl import LXML, Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.writer.excel import ExcelWriter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from db.errors import KepuError
+
+Progress = Callable[[int, str], None]
+RAW_ROWS = True  # write rows as XML text where openpyxl's stream allows (see RowSink)
+CellValue = str | int | float | dt.date | None
+
+# --- the palette ----------------------------------------------------------------------
+FONT_NAME = "宋体"  # Excel/WPS substitute a Song face on machines without it
+GB2312 = 134  # font charset: tells Excel/WPS the face is a Chinese one
+
+
+def font(size: float = 10, bold: bool = False) -> Font:
+    """A 宋体 font (one object per size/weight; styles are registered by value)."""
+    return Font(name=FONT_NAME, size=size, bold=bold, charset=GB2312)
+
+
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+NO_BORDER = Border()
+LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="center")
+LEFT_NOWRAP = Alignment(horizontal="left", vertical="center")
+CENTER_NOWRAP = Alignment(horizontal="center", vertical="center")
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+SECTION_FILL = PatternFill("solid", fgColor="F2F2F2")
+NO_FILL = PatternFill()
+
+TEXT_FORMAT = "@"  # 身份证号, phones: text even when retyped
+DATE_FORMAT = "yyyy-mm-dd"
+PAPER_A4 = 9
+FOOTER = "第 &P 页 共 &N 页"
+MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
+PADDING = 1.5  # column width units beside the text
+LINE_HEIGHT = 13.5  # points per line of 10-point 宋体
+MAX_ROW_HEIGHT = 409  # Excel's limit
+
+# Control characters XML 1.0 cannot hold, lone surrogates, and CR (stored as LF).
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
+
+
+# Text that needs more than copying: bad characters, XML specials, edge whitespace.
+_NEEDS_WORK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&<>\ud800-\udfff\ufffe\uffff]|^\s|\s$")
+
+
+def clean_text(value: str) -> str:
+    """User text as a cell can hold it: no control characters, CRLF → LF, length capped."""
+    if _BAD_CHARS.search(value):
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        value = _BAD_CHARS.sub("", value)
+    if len(value) > MAX_CELL_TEXT:
+        value = value[: MAX_CELL_TEXT - 1] + "…"
+    return value
+
+
+def text_width(text: str) -> int:
+    """Display width of text in character columns: CJK (3 bytes in UTF-8) count double."""
+    if "\n" in text:
+        return max(text_width(line) for line in text.split("\n"))
+    return (len(text.encode("utf-8", "surrogatepass")) + len(text)) // 2
+
+
+def fit_width(values: Iterable[object], header: str, cap: float, minimum: float = 4) -> float:
+    """A column width for the widest value (CJK counted double), capped.
+
+    The header may wrap onto two lines, so a long header over short numbers
+    does not widen its column.
+    """
+    widest = max((text_width(str(v)) for v in values if v not in (None, "")), default=0)
+    head = 2 * math.ceil(text_width(header) / 4)  # half the header, on a CJK character boundary
+    return float(min(cap, max(minimum, widest + PADDING, head + PADDING)))
+
+
+def line_count(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column of ``width`` (CJK characters break anywhere)."""
+    per_line = max(width - PADDING, 1)
+    return sum(max(1, math.ceil(text_width(part) / per_line)) for part in text.split("\n"))
+
+
+class RowHeights:
+    """Row heights for wrapped text, so every program prints whole rows.
+
+    Excel, WPS and LibreOffice do not all grow a row for wrapped text when
+    opening a file, so rows that wrap get an explicit height.
+    """
+
+    def __init__(self, widths: Sequence[float], wrapped: Sequence[int],
+                 line: float = LINE_HEIGHT, extra: float = 2) -> None:
+        # (column, width, room, cache of line counts: names and places repeat a lot)
+        self._cols: list[tuple[int, float, float, dict[str, int]]] = [
+            (i, widths[i], widths[i] - PADDING, {}) for i in wrapped]
+        self._line = line
+        self._extra = extra
+
+    def __call__(self, values: Sequence[CellValue]) -> float | None:
+        """The height of a row of ``values`` (None: one line, the default height)."""
+        lines = 1
+        for i, width, room, cache in self._cols:
+            v = values[i]
+            # len * 2 bounds the display width: most cells are decided without measuring
+            if type(v) is str and (len(v) * 2 > room or "\n" in v):
+                n = cache.get(v)
+                if n is None:
+                    n = cache[v] = line_count(v, width)
+                if n > lines:
+                    lines = n
+        if lines == 1:
+            return None
+        return min(MAX_ROW_HEIGHT, lines * self._line + self._extra)
+
+
+def format_date_cn(day: dt.date) -> str:
+    """2025年10月5日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def use_default_font(wb: Workbook, size: float = 11) -> None:
+    """Make 宋体 the workbook's Normal font (empty cells, row heights, width units)."""
+    base = font(size)
+    # openpyxl keeps the default font as the first entry of the font list and
+    # in the Normal named style; both are replaced before any style is registered.
+    wb._fonts = IndexedList([base])
+    wb._named_styles["Normal"].font = base
+
+
+class StyleBook:
+    """Registers cell styles in a workbook once and hands out their ids."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self._wb = wb
+        self._ids: dict[tuple[Any, ...], int] = {}
+        self._dummy_parent = SimpleNamespace(parent=wb)
+
+    def get(self, *, fnt: Font, border: Border = BORDER, align: Alignment = LEFT,
+            fmt: str = "General", fill: PatternFill = NO_FILL) -> int:
+        """The id of a style (registered on first use)."""
+        key = (fnt, border, align, fmt, fill)
+        sid = self._ids.get(key)
+        if sid is None:
+            cell = Cell(self._dummy_parent)
+            cell.font = fnt
+            cell.border = border
+            cell.alignment = align
+            cell.number_format = fmt
+            cell.fill = fill
+            sid = self._ids[key] = self._wb._cell_styles.add(cell._style)
+        return sid
+
+
+class _Cell(Cell):  # type: ignore[misc]
+    """A reusable cell for openpyxl's own writer, its style id fixed in advance."""
+
+    __slots__ = ("style_id", "has_style")
+
+
+def _excel_date(day: dt.date) -> int | float:
+    """Serial day number in the 1900 date system (the value Excel stores)."""
+    if isinstance(day, dt.datetime):
+        delta = day - dt.datetime(1899, 12, 30)
+        serial: int | float = delta.days + delta.seconds / 86400
+    else:
+        serial = day.toordinal() - 693594  # 1899-12-30
+    return serial - 1 if 0 < serial <= 60 else serial  # Excel's 1900 leap-year bug
+
+
+def _number(value: object) -> int | float:
+    """A date, datetime or Decimal as the number a cell stores."""
+    if isinstance(value, dt.date):
+        return _excel_date(value)
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} to a cell")
+
+
+def _escape(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+class RowSink:
+    """Streams rows of (value, style id) into a write-only worksheet.
+
+    Set column widths, freeze panes and anything else written before the rows
+    first: they are written when the sink is created. Values are str, int,
+    float, Decimal, date or None (an empty cell that keeps its border).
+    """
+
+    def __init__(self, ws: Any, *, raw: bool | None = None) -> None:
+        self.ws = ws
+        self.rows = 0
+        self._letters = [get_column_letter(i) for i in range(1, 703)]  # A … ZZ
+        ws._values_to_row = _pass_through  # rows arrive already prepared
+        ws._get_writer()
+        self._openpyxl_write_row = ws._writer.write_row
+        ws._writer.write_row = self._write_row
+        self._raw = raw
+        self._styles_seen: Sequence[int] | None = None
+        self._open: list[str] = []
+        self._attrs: list[str] = []
+        self._cell = _Cell(ws)
+        self._cell.has_style = True
+
+    def append(self, values: Sequence[CellValue], styles: Sequence[int],
+               height: float | None = None) -> None:
+        """Write one row; ``styles`` holds one style id per value."""
+        self.ws.append((values, styles, height))
+        self.rows += 1
+
+    def _write_row(self, xf: Any, row: tuple[Sequence[CellValue], Sequence[int], float | None],
+                   row_idx: int) -> None:
+        values, styles, height = row
+        if self._raw is None:
+            self._raw = RAW_ROWS and not LXML and callable(getattr(xf, "_file", None))
+        if self._raw:
+            xf._file(self._row_xml(row_idx, values, styles, height))
+        else:
+            if height:
+                self.ws.row_dimensions[row_idx].height = height
+            self._openpyxl_write_row(xf, self._cells(row_idx, values, styles), row_idx)
+
+    def _row_xml(self, row_idx: int, values: Sequence[CellValue], styles: Sequence[int],
+                 height: float | None) -> str:
+        if styles is not self._styles_seen:  # per-column XML pieces, reused row after row
+            self._styles_seen = styles
+            self._open = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
+            self._attrs = [f'" s="{s}"' for s in styles]
+        r = str(row_idx)
+        out = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
+        add = out.append
+        opens, attrs = self._open, self._attrs
+        needs_work = _NEEDS_WORK.search
+        for i, v in enumerate(values):
+            if isinstance(v, str):
+                if not v:
+                    add(f"{opens[i]}{r}{attrs[i]}/>")
+                    continue
+                space = ""
+                if needs_work(v) or len(v) > MAX_CELL_TEXT:
+                    v = clean_text(v)
+                    if v and (v[0].isspace() or v[-1].isspace()):
+                        space = ' xml:space="preserve"'
+                    v = _escape(v)
+                add(f'{opens[i]}{r}{attrs[i]} t="inlineStr"><is><t{space}>{v}</t></is></c>')
+                continue
+            tv = type(v)
+            if tv is int or tv is float:
+                add(f'{opens[i]}{r}{attrs[i]} t="n"><v>{v!r}</v></c>')
+            elif v is None:
+                add(f"{opens[i]}{r}{attrs[i]}/>")
+            else:
+                add(f'{opens[i]}{r}{attrs[i]} t="n"><v>{_number(v)!r}</v></c>')
+        add("</row>")
+        return "".join(out)
+
+    def _cells(self, row_idx: int, values: Sequence[CellValue],
+               styles: Sequence[int]) -> Iterable[Cell]:
+        cell = self._cell
+        cell.row = row_idx
+        for i, v in enumerate(values, 1):
+            cell.column = i
+            cell.style_id = styles[i - 1]
+            if isinstance(v, str) and v:
+                cell._value = clean_text(v)
+                cell.data_type = "s"  # literal text, even "=1+1"
+            elif v is None or v == "":
+                cell._value = None
+                cell.data_type = "n"
+            elif isinstance(v, Decimal):
+                cell._value = int(v) if v == v.to_integral_value() else float(v)
+                cell.data_type = "n"
+            elif isinstance(v, dt.date):
+                cell._value = v
+                cell.data_type = "d"
+            else:
+                cell._value = v
+                cell.data_type = "n"
+            yield cell
+
+
+def _pass_through(row: Any, _row_idx: int) -> Any:
+    return row
+
+
+def discard_workbook(wb: Workbook) -> None:
+    """Close and delete the temporary files of a write-only workbook that will not be saved."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        for gen in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            with contextlib.suppress(Exception):
+                if gen is not None:
+                    gen.close()
+        with contextlib.suppress(Exception):
+            writer.cleanup()  # deletes the sheet's temporary file
+
+
+def setup_page(ws: Any, *, title_rows: str, freeze: str, landscape: bool = True,
+               page_header: str = "") -> None:
+    """A4, fit to one page wide, repeated title rows, frozen header, page-number footer.
+
+    Args:
+        ws: the worksheet (before its first row is written).
+        title_rows: rows printed on every page, e.g. "1:2".
+        freeze: the top-left cell that scrolls, e.g. "A3".
+        landscape: landscape (default) or portrait.
+        page_header: printed at the top of every page but the first (the first
+            page carries the title itself).
+
+    """
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = PAPER_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins = PageMargins(left=0.3, right=0.3, top=0.6, bottom=0.6,
+                                  header=0.3, footer=0.3)
+    ws.print_title_rows = title_rows
+    ws.freeze_panes = freeze
+    ws.oddFooter.center.text = FOOTER
+    ws.oddFooter.center.size = 9
+    if page_header:
+        ws.HeaderFooter.differentFirst = True
+        ws.firstFooter.center.text = FOOTER
+        ws.firstFooter.center.size = 9
+        ws.oddHeader.center.text = page_header.replace("&", "&&")
+        ws.oddHeader.center.size = 10
+
+
+def set_widths(ws: Any, widths: Sequence[float]) -> None:
+    """Set the widths of columns A, B, … (before the first row of a write-only sheet)."""
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
+def atomic_save(path: Path, write: Callable[[Path], None]) -> Path:
+    """Run ``write(tmp)`` on a temporary file beside ``path`` and move it into place.
+
+    A failure leaves neither a half-written file nor the temporary one; an
+    existing file at ``path`` stays as it was.
+
+    Raises:
+        KepuError: the folder is missing or not writable, or the file is open in
+            Excel/WPS (Windows refuses to replace it), or the disk is full.
+
+    """
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        raise KepuError(f"无法写入“{path}”：文件夹“{folder}”不存在")
+    if path.is_dir():
+        raise KepuError(f"无法写入“{path}”：这是一个文件夹，请另选文件名")
+    # Same folder (so the final move is atomic), hidden name, default permissions.
+    tmp = folder / f".{path.stem}.{secrets.token_hex(4)}.part"
+    try:
+        tmp.open("xb").close()
+    except PermissionError:
+        raise KepuError(f"无法在“{folder}”中写入文件：没有写入权限，请换一个文件夹") from None
+    except OSError as err:
+        raise KepuError(f"无法写入“{path}”：{err.strerror or err}") from None
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except PermissionError:
+        _remove(tmp)
+        raise KepuError(
+            f"无法写入“{path}”：文件可能正在被 Excel/WPS 打开，请关闭后重试") from None
+    except OSError as err:
+        _remove(tmp)
+        raise KepuError(f"无法写入“{path}”：{err.strerror or err}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def number_cell(value: Decimal | int | None, kind: str) -> tuple[CellValue, str]:
+    """A figure as a cell value and number format: "-" (text) when not applicable.
+
+    Counts are integers ("0"); money and 元/人 have two places ("0.00"); other
+    decimals (学时, 小时) show the places they have ("0.0"), integral ones "0".
+    """
+    if value is None:
+        return "-", "General"
+    if kind in ("money", "per_capita"):
+        return float(value), "0.00"
+    if isinstance(value, int):
+        return value, "0"
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if not places:
+        return int(value), "0"
+    return float(value), "0." + "0" * places
+
+
+def rate_cell(rate: Decimal | None) -> tuple[CellValue, str]:
+    """完成率 as a fraction shown as a percentage with one decimal, "-" without a target."""
+    if rate is None:
+        return "-", "General"
+    return float(rate), "0.0%"
+
+
+def save_workbook(wb: Workbook, path: Path, compresslevel: int = 1) -> None:
+    """Save like ``wb.save`` but with fast deflate (level 1: files ~15% larger, 3× quicker)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
+                         compresslevel=compresslevel) as archive:
+        wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
+        ExcelWriter(wb, archive).save()
