@@ -449,7 +449,8 @@ def roster(session: Session, activity_id: str) -> list[RosterRow]:
     ]
 
 
-def _training(session: Session, activity_id: str) -> Activity:
+def check_training(session: Session, activity_id: str) -> Activity:
+    """The training ``activity_id``; raises ValidationError if it is gone or not a training."""
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise ValidationError("该培训已不存在")
@@ -468,7 +469,7 @@ def add_to_roster(db: Database, activity_id: str, trainee_ids: Sequence[str],
         How many were added.
     """
     with db.write(user) as s:
-        _training(s, activity_id)
+        check_training(s, activity_id)
         present = set(s.scalars(select(Attendance.trainee_id)
                                 .where(Attendance.activity_id == activity_id)))
         added = 0
@@ -491,7 +492,7 @@ def add_person_to_roster(db: Database, office: OfficeInfo, activity_id: str,
         (trainee id, True if a new person was registered).
     """
     with db.write(user) as s:
-        _training(s, activity_id)
+        check_training(s, activity_id)
         result = clean_trainee(data, _categories(s))
         existing = None
         if result.data.id_number:
@@ -531,6 +532,16 @@ def set_roster_hours(db: Database, activity_id: str, trainee_id: str, hours_x10:
         if row is None:
             raise ValidationError("此人不在该培训的花名册上")
         row.hours_x10 = hours_x10
+
+
+def trainee_villages(session: Session, office_id: str) -> list[str]:
+    """The 村/社区 of the registered people, most common first."""
+    rows = session.execute(
+        text("SELECT village FROM trainee WHERE office_id = :o AND village != ''"
+             " GROUP BY village ORDER BY COUNT(*) DESC, village"),
+        {"o": office_id},
+    )
+    return [str(r[0]) for r in rows]
 
 
 def trainee_count(session: Session, office_id: str) -> int:
