@@ -171,16 +171,20 @@ def is_locked(session: Session, office_id: str, day: dt.date) -> bool:
     return month_key(day) in locked_months(session, office_id)
 
 
-def _locked_message(day: dt.date) -> str:
+def locked_message(day: dt.date) -> str:
+    """The message for a change to a reported (locked) month."""
     return (f"{day.year}年{day.month}月已上报并锁定，不能新增或修改该月的活动；"
             "如需修改，请先在“报表”中重新打开该月。")
 
 
 def validate_activity(session: Session, office: OfficeInfo, data: ActivityInput, *,
-                      activity_id: str | None = None) -> list[FieldError]:
+                      activity_id: str | None = None,
+                      catalogs: dict[str, list[CatalogItem]] | None = None,
+                      locked: set[str] | None = None) -> list[FieldError]:
     """All problems of ``data`` (an empty list means it can be saved).
 
-    Groups, topics and projects are kept in catalog order once saved.
+    Groups, topics and projects are kept in catalog order once saved. Importers
+    checking many rows pass ``catalogs`` and ``locked`` (the locked months) once.
 
     Checks names and lengths, dates (end before start, more than a year long,
     a locked month — also the month the activity is moved out of), catalog
@@ -193,7 +197,7 @@ def validate_activity(session: Session, office: OfficeInfo, data: ActivityInput,
     def err(name: str, message: str) -> None:
         errors.append(FieldError(name, message))
 
-    catalogs = all_catalogs(session)
+    catalogs = catalogs if catalogs is not None else all_catalogs(session)
     by_id: dict[str, CatalogItem] = {e.id: e for kind in catalogs.values() for e in kind}
 
     title = data.title.strip()
@@ -215,14 +219,14 @@ def validate_activity(session: Session, office: OfficeInfo, data: ActivityInput,
     elif data.start_date > dt.date.today() + dt.timedelta(days=366):
         err("start_date", "开始日期不能晚于明年")
 
-    locked = locked_months(session, office.id)
+    locked = locked if locked is not None else locked_months(session, office.id)
     if month_key(data.start_date) in locked:
-        err("start_date", _locked_message(data.start_date))
+        err("start_date", locked_message(data.start_date))
     if activity_id is not None:
         old_start = session.scalar(select(Activity.start_date).where(Activity.id == activity_id))
         if old_start is not None and month_key(old_start) in locked and (
                 month_key(old_start) != month_key(data.start_date)):
-            err("start_date", _locked_message(old_start))
+            err("start_date", locked_message(old_start))
 
     form = by_id.get(data.form_id)
     if form is None or form.kind != "form":
@@ -463,7 +467,7 @@ def delete_activity(db: Database, activity_id: str, user: str | None = None) -> 
         if activity is None:
             raise ValidationError("该活动已不存在（可能已被删除）")
         if is_locked(s, activity.office_id, activity.start_date):
-            raise PeriodLockedError(_locked_message(activity.start_date))
+            raise PeriodLockedError(locked_message(activity.start_date))
         snapshot = DeletedActivity(
             activity={attr.key: getattr(activity, attr.key)
                       for attr in sa_inspect(Activity).column_attrs},

@@ -161,6 +161,9 @@ def normalize_name(raw: object) -> str:
         raise ValidationError("姓名不能超过50个字", field="姓名")
     if re.search(r"\d", name):
         raise ValidationError(f"姓名“{name}”中含有数字", field="姓名")
+    bad = next((ch for ch in name if not (ch.isalpha() or ch in "·-' ")), None)
+    if bad is not None:
+        raise ValidationError(f"姓名“{name}”中含有不允许的字符“{bad}”", field="姓名")
     return name
 
 
@@ -227,7 +230,7 @@ def clean_trainee(data: TraineeInput, categories: Sequence[CatalogItem] = ()) ->
     """
     errors: list[FieldError] = []
     warnings: list[str] = []
-    values = dataclasses.asdict(data)
+    values = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
 
     def attempt(name: str, fn, raw):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
         try:

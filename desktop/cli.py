@@ -101,6 +101,28 @@ def build_parser() -> ChineseArgumentParser:
 
     s = sub.add_parser("check", help="检查数据库完整性与数据结构版本")
     s.add_argument("--repair", action="store_true", help="重建与活动记录不一致的全文检索索引")
+
+    s = sub.add_parser("import", help="从Excel/WPS表格导入签到表/花名册或历史活动台账")
+    kinds = s.add_subparsers(dest="what", metavar="类型", required=True,
+                             parser_class=ChineseArgumentParser)
+    t = kinds.add_parser("trainees", help="导入签到表/花名册（学员）")
+    t.add_argument("file", metavar="FILE", help="表格文件（.xlsx、.xls、.ods）")
+    t.add_argument("--training", metavar="ACTIVITY_ID",
+                   help="同时加入该培训的花名册（活动编号）；不填则只登记到学员登记册")
+    a = kinds.add_parser("activities", help="导入历史活动台账")
+    a.add_argument("file", metavar="FILE", help="表格文件（.xlsx、.xls、.ods）")
+    for k in (t, a):
+        k.add_argument("--dry-run", action="store_true", help="只检查并显示结果，不写入数据库")
+        k.add_argument("--skip-invalid", action="store_true",
+                       help="跳过无效行，导入其余各行；无效行另存为“<文件名>_错误行.xlsx”")
+        k.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+        k.add_argument("--sheet", metavar="NAME", help="工作表名称（默认：自动选择）")
+        k.add_argument("--office-code", metavar="CODE", help="数据库中有多个单位时指定行政区划代码")
+
+    s = sub.add_parser("template", help="下载导入模板（.xlsx）")
+    s.add_argument("what", choices=["trainees", "activities"], metavar="trainees|activities",
+                   help="trainees：花名册模板；activities：活动台账模板")
+    s.add_argument("out", metavar="OUT.xlsx", help="要写入的模板文件")
     return p
 
 
@@ -250,12 +272,139 @@ def cmd_check(args: argparse.Namespace, path: Path) -> int:
     return 0
 
 
+def _pick_sheet(sheets, name: str | None, fields):  # noqa: ANN001, ANN202
+    from db.imports import best_sheet, detect_header
+
+    if name is None:
+        index, guess = best_sheet(sheets, fields)
+        return sheets[index], guess
+    for sheet in sheets:
+        if sheet.name == name:
+            return sheet, detect_header(sheet, fields)
+    names = "、".join(f"“{s.name}”" for s in sheets)
+    raise KepuError(f"表格中没有名为“{name}”的工作表，现有：{names}")
+
+
+def _print_import_text(plan, result, written_book: Path | None, refused: bool,  # noqa: ANN001
+                       dry_run: bool) -> None:
+    from db.imports import ACTIVITY_FIELDS, BLANK, NOTE, TOTAL, TRAINEE_FIELDS
+
+    labels = {f.key: f.label for f in (*TRAINEE_FIELDS, *ACTIVITY_FIELDS)}
+    print(f"文件：{plan.source}，工作表“{plan.sheet_name}”，表头在第{plan.header_row}行")
+    if plan.training_id:
+        print(f"导入到培训：{plan.training_title}")
+    pairs = [f"{labels.get(k, k)}←“{plan.columns[c]}”" for k, c in plan.mapping.items()]
+    print("列对应：" + "，".join(pairs))
+    unit = "人" if plan.kind == "trainees" else "项"
+    skipped = sum(plan.count(x) for x in (BLANK, TOTAL, NOTE))
+    print(f"共 {plan.data_rows} 行数据：新增 {plan.new} {unit}，已有 {plan.existing} {unit}，"
+          f"表内重复 {plan.duplicates} 行，无效 {plan.invalid} 行；"
+          f"跳过空行、合计行和说明行 {skipped} 行")
+    for w in plan.warnings:
+        print(f"提示：{w}")
+    if plan.invalid:
+        print("无效行：")
+        for r in plan.invalid_rows:
+            for e in r.errors:
+                shown = f"“{e.value}”" if e.value else ""
+                print(f"  第{r.excel_row}行 {e.field}{shown}：{e.message}")
+    warned = [(r.excel_row, w) for r in plan.rows for w in r.warnings]
+    if warned:
+        print("提示：")
+        for row, w in warned[:50]:
+            print(f"  第{row}行：{w}")
+        if len(warned) > 50:
+            print(f"  …另有 {len(warned) - 50} 条提示（用 --json 查看全部）")
+    if dry_run:
+        print("试运行：未写入任何数据。")
+    elif refused:
+        print("有无效行，未写入任何数据。请改正后重新导入，或加 --skip-invalid 跳过无效行。")
+    elif result is not None and result.written:
+        extra = f"，加入花名册 {result.attendances} 人次" if plan.training_id else ""
+        print(f"已导入：新增 {result.imported} {unit}，已有 {result.merged} {unit}{extra}。")
+        if result.backup:
+            print(f"导入前已备份数据库：{result.backup}")
+    else:
+        print("没有需要写入的数据。")
+    if written_book is not None:
+        print(f"无效行已另存为：{written_book}（改正后可再次导入）")
+
+
+def cmd_import(args: argparse.Namespace, path: Path) -> int:
+    from db.imports import (
+        ACTIVITY_FIELDS,
+        TRAINEE_FIELDS,
+        apply_activity_import,
+        apply_trainee_import,
+        error_workbook_path,
+        plan_activity_import,
+        plan_trainee_import,
+        read_workbook,
+        report_dict,
+        write_error_workbook,
+    )
+    from db.offices import get_office
+
+    trainees = args.what == "trainees"
+    source = Path(args.file).expanduser()
+    with _open_existing(path) as db:
+        with db.session() as s:
+            office = get_office(s, args.office_code)
+        sheets = read_workbook(source)
+        sheet, guess = _pick_sheet(sheets, args.sheet, TRAINEE_FIELDS if trainees
+                                   else ACTIVITY_FIELDS)
+
+        def progress(percent: int, message: str) -> None:
+            if sys.stderr.isatty():
+                print(f"[{percent:3d}%] {message}", file=sys.stderr, flush=True)
+
+        with db.session() as s:
+            if trainees:
+                plan = plan_trainee_import(s, office, sheet, guess.mapping,
+                                           header_index=guess.row_index,
+                                           training_id=args.training, progress=progress)
+            else:
+                plan = plan_activity_import(s, office, sheet, guess.mapping,
+                                            header_index=guess.row_index, progress=progress)
+        refused = bool(plan.invalid) and not args.skip_invalid
+        result = None
+        book = None
+        if not args.dry_run and not refused:
+            apply = apply_trainee_import if trainees else apply_activity_import
+            result = apply(db, office, plan, skip_invalid=args.skip_invalid, progress=progress)
+            if plan.invalid:
+                book = write_error_workbook(plan, sheet, error_workbook_path(source.resolve()))
+    if args.json:
+        json.dump(report_dict(plan, result), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        if book is not None:
+            print(f"无效行已另存为：{book}", file=sys.stderr)
+    else:
+        _print_import_text(plan, result, book, refused, args.dry_run)
+    return 1 if refused else 0
+
+
+def cmd_template(args: argparse.Namespace, path: Path) -> int:
+    from db.imports import catalog_names, write_activity_template, write_trainee_template
+
+    choices = None
+    if path.exists():  # the office's own catalogs; the built-in ones without a database
+        with _open_existing(path) as db, db.session() as s:
+            choices = catalog_names(s)
+    write = write_trainee_template if args.what == "trainees" else write_activity_template
+    out = write(Path(args.out).expanduser(), choices)
+    print(f"已生成导入模板：{out}")
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "demo": cmd_demo,
     "figures": cmd_figures,
     "backup": cmd_backup,
     "check": cmd_check,
+    "import": cmd_import,
+    "template": cmd_template,
 }
 
 
