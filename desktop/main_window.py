@@ -11,11 +11,13 @@ from PySide6.QtCore import QSettings, QSize, Qt, QUrl, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -24,7 +26,9 @@ from db.database import Database, head_revision
 from db.offices import OfficeInfo, get_office
 from db.overview import Overview
 from desktop.catalog_page import CatalogPage
+from desktop.ledger_page import LedgerPage
 from desktop.overview_page import OverviewPage
+from desktop.trainee_page import TraineePage
 from desktop.version import app_version
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
 
@@ -34,10 +38,13 @@ PageFactory = Callable[[Database, OfficeInfo], QWidget]
 # have a ``changed`` signal (emitted after it saved something) and a
 # ``data_changed()`` slot (called when another page saved something).
 PAGES: list[tuple[str, PageFactory]] = [
-    ("概览", lambda db, office: OverviewPage(db)),
+    ("活动台账", lambda db, office: LedgerPage(db, office)),
+    ("学员", lambda db, office: TraineePage(db, office)),
     ("目录设置", lambda db, office: CatalogPage(db, office)),
+    ("数据概况", lambda db, office: OverviewPage(db)),
 ]
-START_PAGE = "概览"
+START_PAGE = "活动台账"
+OVERVIEW = "数据概况"
 SETTINGS_PAGE = "main_window/page"
 
 DEFAULT_SIZE = QSize(1200, 680)  # fits a 1366×768 screen with a taskbar
@@ -68,7 +75,13 @@ class MainWindow(QMainWindow):
         for title, factory in PAGES:
             page = factory(db, self.office)
             self.pages[title] = page
-            self.stack.addWidget(page)
+            # On a screen narrower than a page needs (1024×768), scroll rather than
+            # force the window wider than the screen.
+            holder = QScrollArea()
+            holder.setWidget(page)
+            holder.setWidgetResizable(True)
+            holder.setFrameShape(QFrame.Shape.NoFrame)
+            self.stack.addWidget(holder)
             self.nav.addItem(title)
             changed = getattr(page, "changed", None)
             if changed is not None:
@@ -99,7 +112,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.path_label, 1)
         self.statusBar().addPermanentWidget(self.records_label)
 
-        overview_page = self.pages.get("概览")
+        overview_page = self.pages.get(OVERVIEW)
         if isinstance(overview_page, OverviewPage):
             overview_page.overview_changed.connect(self.show_overview)
             if overview_page.overview is not None:
@@ -151,7 +164,7 @@ class MainWindow(QMainWindow):
             refresh = getattr(page, "data_changed", None)
             if refresh is not None:
                 refresh()
-        overview_page = self.pages.get("概览")
+        overview_page = self.pages.get(OVERVIEW)
         if isinstance(overview_page, OverviewPage):
             overview_page.refresh()
 

@@ -81,7 +81,7 @@ class OverviewPage(QWidget):
         self.db = db
         self.overview: Overview | None = None
 
-        title = QLabel("概览")
+        title = QLabel("数据概况")
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)

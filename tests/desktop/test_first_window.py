@@ -358,7 +358,8 @@ def test_main_window_title_and_overview_counts(qtbot: Any, db: Database) -> None
     assert window.windowTitle() == "科普台账 — 金井镇"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
         title for title, _ in PAGES]
-    page = window.pages["概览"]
+    assert window.stack.currentWidget().widget() is window.pages["活动台账"]  # daily screen
+    page = window.show_page("数据概况")
     assert isinstance(page, OverviewPage)
     counts = {attr: label.text() for attr, label in page.count_labels.items()}
     assert counts["activities"] == "2"

@@ -1,0 +1,400 @@
+"""The item model of the activity ledger (活动台账).
+
+The model holds the ordered ids of the matching activities (one SQL query,
+filtered and sorted by :func:`db.ledger.ledger_ids`) and fills a cache of plain
+:class:`db.ledger.LedgerRow` values a page at a time, when the view first asks
+for a row. ``rowCount()`` is the number of ids, so scrolling or jumping to the
+end of 20 000 activities costs one page of rows, never the whole table.
+
+Sorting and filtering re-run the id query; the rows move with
+``layoutChanged`` and the persistent indexes (selection, current row) are
+remapped by id, so whatever the clerk had selected stays selected if it is
+still shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor
+
+from db.database import Database
+from db.ledger import LedgerFilter, LedgerRow, ledger_count, ledger_ids, ledger_rows
+from db.offices import OfficeInfo
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+PAGE_SIZE = 100  # rows fetched at once when the view first shows one of them
+CACHE_LIMIT = 5_000  # rows kept; beyond this the cache starts over
+
+ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ROLES = frozenset((DISPLAY, ALIGNMENT, TOOLTIP, FOREGROUND, ID_ROLE, ROW_ROLE))
+_MISSING = object()
+ITEM_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+              | Qt.ItemFlag.ItemNeverHasChildren)
+
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+CENTER = int(Qt.AlignmentFlag.AlignCenter)
+
+WARNING_COLOR = QColor(192, 80, 0)  # 缺 (no evidence): dark orange, readable on white
+LOCKED_COLOR = QColor(96, 110, 130)  # 已上报: a quiet slate
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the ledger.
+
+    Attributes:
+        key: stable name, used for settings and as the SQL sort key.
+        title: the header text.
+        align: the text alignment of its cells.
+        sample: a typical widest value, for the default width.
+        descending_first: whether a first click on the header sorts descending.
+        hideable: whether the clerk may hide it.
+
+    """
+
+    key: str
+    title: str
+    align: int = LEFT
+    sample: str = ""
+    descending_first: bool = False
+    hideable: bool = True
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("start_date", "日期", LEFT, "2025-09-16 至 09-18", descending_first=True),
+    Column("title", "活动名称", LEFT, "防范电信诈骗知识讲座进社区（围头村）", hideable=False),
+    Column("form", "活动形式", LEFT, "科普讲座/报告会"),
+    Column("campaign", "主题活动", LEFT, "科技活动周"),
+    Column("village", "村/社区", LEFT, "南沙岗村"),
+    Column("attend", "人次", RIGHT, "浏览 12345", descending_first=True),
+    Column("groups", "重点人群", LEFT, "老年人、社区居民"),
+    Column("spending", "经费（元）", RIGHT, "12,345.00", descending_first=True),
+    Column("evidence", "佐证", RIGHT, "缺"),
+    Column("status", "状态", CENTER, "已上报"),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+
+
+def column_index(key: str) -> int:
+    """The position of the column ``key``."""
+    return COLUMN_KEYS.index(key)
+
+
+# -- formatting (plain functions, tested on their own) ---------------------------------
+
+
+def format_dates(start: dt.date, end: dt.date) -> str:
+    """2025-09-16, or 2025-09-16 至 09-18 for an activity over several days."""
+    if end <= start:
+        return start.isoformat()
+    if end.year == start.year:
+        return f"{start.isoformat()} 至 {end.month:02d}-{end.day:02d}"
+    return f"{start.isoformat()} 至 {end.isoformat()}"
+
+
+def format_fen(fen: int) -> str:
+    """Money in 分 as 元 with two decimals, from the integer (no float arithmetic)."""
+    sign = "-" if fen < 0 else ""
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{sign}{yuan:,}.{cents:02d}"
+
+
+def format_attend(row: LedgerRow) -> str:
+    """人次, or the page views of an online activity ("浏览 5000")."""
+    if row.online:
+        return f"浏览 {row.views}"
+    return str(row.attend)
+
+
+def _chinese_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _display(row: LedgerRow, key: str) -> str:
+    if key == "start_date":
+        return format_dates(row.start_date, row.end_date)
+    if key == "title":
+        return row.title
+    if key == "form":
+        return row.form
+    if key == "campaign":
+        return row.campaign
+    if key == "village":
+        return row.village
+    if key == "attend":
+        return format_attend(row)
+    if key == "groups":
+        return row.groups
+    if key == "spending":
+        return format_fen(row.spending_fen)
+    if key == "evidence":
+        return str(row.evidence) if row.evidence else "缺"
+    if key == "status":
+        return "已上报" if row.locked else ""
+    raise KeyError(key)
+
+
+def _tooltip(row: LedgerRow, key: str) -> str | None:
+    if key == "start_date":
+        if row.end_date > row.start_date:
+            days = (row.end_date - row.start_date).days + 1
+            return (f"{_chinese_date(row.start_date)} — {_chinese_date(row.end_date)}，"
+                    f"共 {days} 天")
+        return _chinese_date(row.start_date)
+    if key == "title":
+        lines = [row.title]
+        if row.address:
+            lines.append(f"地点：{row.address}")
+        if row.is_training:
+            lines.append(f"培训花名册：{row.roster} 人次" if row.roster else "培训：尚未登记花名册")
+        return "\n".join(lines)
+    if key == "attend":
+        if row.online:
+            return f"线上活动，按浏览量 {row.views} 统计"
+        if row.is_training:
+            if row.roster:
+                return f"培训：按花名册签到 {row.roster} 人次统计"
+            return "培训：尚未登记花名册，按填报的人次统计"
+        return None
+    if key in ("groups", "village", "campaign") and _display(row, key):
+        text = _display(row, key)
+        return text if key != "village" or not row.address else f"{text}（{row.address}）"
+    if key == "evidence":
+        return "缺少佐证材料" if not row.evidence else f"佐证材料 {row.evidence} 个"
+    if key == "status" and row.locked:
+        return f"{row.start_date.year}年{row.start_date.month}月已上报，已锁定，不能修改或删除"
+    return None
+
+
+class LedgerModel(QAbstractTableModel):
+    """The activities of one office matching a :class:`LedgerFilter`, in SQL order.
+
+    Signals:
+        ids_changed: the set or order of rows changed (filter, sort, refresh);
+            the page updates its count line and empty state.
+    """
+
+    ids_changed = Signal()
+
+    IdRole = ID_ROLE
+    RowRole = ROW_ROLE
+
+    def __init__(self, db: Database, office: OfficeInfo, parent: QObject | None = None, *,
+                 sort: str = "start_date", descending: bool = True) -> None:
+        super().__init__(parent)
+        self._db = db
+        self._office = office
+        self._filter = LedgerFilter()
+        self._sort = sort if sort in COLUMN_KEYS else "start_date"
+        self._descending = descending
+        self._ids: list[str] = []
+        self._rows: dict[str, LedgerRow | None] = {}  # None: the id no longer exists
+        self._total = 0
+        self.refresh()
+
+    # -- what is shown -----------------------------------------------------------------
+
+    @property
+    def filter(self) -> LedgerFilter:
+        """The current filter."""
+        return self._filter
+
+    @property
+    def sort_key(self) -> str:
+        """The key of the sort column (see :data:`COLUMNS`)."""
+        return self._sort
+
+    @property
+    def descending(self) -> bool:
+        """Whether the rows are sorted descending."""
+        return self._descending
+
+    @property
+    def total(self) -> int:
+        """How many activities the office has in all (as of the last refresh)."""
+        return self._total
+
+    @property
+    def ids(self) -> Sequence[str]:
+        """The ids shown, in order (read-only)."""
+        return tuple(self._ids)
+
+    def set_filter(self, flt: LedgerFilter) -> None:
+        """Show the activities matching ``flt`` (selection kept by id)."""
+        if flt == self._filter:
+            return
+        self._filter = flt
+        self._reload_ids()
+
+    def refresh(self) -> None:
+        """Query again after the data changed: ids, counts and rows (selection kept by id)."""
+        self._rows.clear()
+        with self._db.session() as session:
+            self._total = ledger_count(session, self._office.id)
+        self._reload_ids()
+
+    def drop_cache(self) -> None:
+        """Forget the fetched rows; they are fetched again when next shown."""
+        self._rows.clear()
+
+    def id_at(self, row: int) -> str:
+        """The activity id of ``row``."""
+        return self._ids[row]
+
+    def row_of(self, activity_id: str) -> int | None:
+        """The row showing ``activity_id``, or None when it is not shown."""
+        try:
+            return self._ids.index(activity_id)
+        except ValueError:
+            return None
+
+    def row_at(self, row: int) -> LedgerRow | None:
+        """The plain values of ``row`` (fetched if needed); None if it was deleted meanwhile."""
+        if not 0 <= row < len(self._ids):
+            return None
+        aid = self._ids[row]
+        if aid not in self._rows:
+            self._fetch_page(row)
+        return self._rows.get(aid)
+
+    def _fetch_page(self, row: int) -> None:
+        start = (row // PAGE_SIZE) * PAGE_SIZE
+        wanted = [i for i in self._ids[start:start + PAGE_SIZE] if i not in self._rows]
+        if self._ids[row] not in wanted:  # always the row asked for
+            wanted.append(self._ids[row])
+        if len(self._rows) + len(wanted) > CACHE_LIMIT:
+            self._rows.clear()
+            wanted = self._ids[start:start + PAGE_SIZE]
+        with self._db.session() as session:
+            fetched = {r.id: r for r in ledger_rows(session, self._office.id, wanted)}
+        for aid in wanted:
+            self._rows[aid] = fetched.get(aid)
+
+    def _query_ids(self) -> list[str]:
+        with self._db.session() as session:
+            return ledger_ids(session, self._office.id, self._filter, self._sort,
+                              self._descending)
+
+    def _reload_ids(self) -> None:
+        new_ids = self._query_ids()
+        if new_ids == self._ids:
+            # Same rows in the same order; only their contents may be new.
+            if self._ids:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+            self.ids_changed.emit()
+            return
+        self._replace_ids(new_ids)
+        self.ids_changed.emit()
+
+    def _replace_ids(self, new_ids: list[str]) -> None:
+        """Swap the rows, moving persistent indexes (selection, current) by id."""
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        if old:
+            old_ids, invalid = self._ids, QModelIndex()
+            position = {aid: row for row, aid in enumerate(new_ids)}
+            moved: dict[int, int | None] = {}  # old row → new row
+            new = []
+            for index in old:
+                row = index.row()
+                if row not in moved:
+                    moved[row] = position.get(old_ids[row]) if 0 <= row < len(old_ids) else None
+                target = moved[row]
+                # createIndex, not index(): no calls back into rowCount() for each one
+                new.append(invalid if target is None else self.createIndex(target, index.column()))
+            self._ids = new_ids
+            self.changePersistentIndexList(old, new)
+        else:
+            self._ids = new_ids
+        self.layoutChanged.emit()
+
+    # -- QAbstractTableModel -------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        column = COLUMNS[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.title
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return column.align
+        if role == Qt.ItemDataRole.InitialSortOrderRole:
+            order = (Qt.SortOrder.DescendingOrder if column.descending_first
+                     else Qt.SortOrder.AscendingOrder)
+            return order.value
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"按“{column.title}”排序；右键选择显示的列"
+        return None
+
+    def data(self, index: ModelIndex, role: int = DISPLAY) -> Any:
+        # Called for every role of every visible cell on each paint: cheap exits first.
+        if role not in _ROLES or not index.isValid():
+            return None
+        number, col = index.row(), index.column()
+        if number >= len(self._ids) or col >= len(COLUMNS):
+            return None
+        if role == ID_ROLE:
+            return self._ids[number]
+        column = COLUMNS[col]
+        if role == ALIGNMENT:
+            return column.align
+        row = self._rows.get(self._ids[number], _MISSING)
+        if row is _MISSING:
+            row = self.row_at(number)
+        if row is None:
+            if role == DISPLAY and column.key == "title":
+                return "（该活动已被删除，请刷新）"
+            return None
+        assert isinstance(row, LedgerRow)
+        if role == DISPLAY:
+            return _display(row, column.key)
+        if role == FOREGROUND:
+            if column.key == "evidence" and not row.evidence:
+                return WARNING_COLOR
+            if column.key == "status" and row.locked:
+                return LOCKED_COLOR
+            return None
+        if role == TOOLTIP:
+            return _tooltip(row, column.key)
+        return row  # ROW_ROLE
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in SQL by ``column`` (selection kept by id)."""
+        if not 0 <= column < len(COLUMNS):
+            return
+        key = COLUMNS[column].key
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort, self._descending) and self._ids:
+            return
+        self._sort, self._descending = key, descending
+        self._reload_ids()
