@@ -1,0 +1,629 @@
+"""设置: the 填报单位, report signature defaults, the due day and the data file.
+
+Only settings that take effect now are shown: the office profile and
+signature defaults (:func:`db.offices.update_office`), 常住人口 by year
+(:func:`db.offices.set_year_population`, used for 人均科普经费), the monthly due
+day (:func:`db.reporting.set_due_day`), and where the database and its backups
+are, with a verified 立即备份.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QIntValidator
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.database import Database
+from db.errors import KepuError, ValidationError
+from db.models import LEVELS
+from db.offices import (
+    OfficeInfo,
+    get_office,
+    set_year_population,
+    update_office,
+    year_populations,
+)
+from db.paths import backup_dir_for
+from db.reporting import DEFAULT_DUE_DAY, due_day, set_due_day
+from desktop import messages
+from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
+
+log = logging.getLogger(__name__)
+
+ERROR_STYLE = "color: #c62828;"
+HINT_STYLE = "color: #555555;"
+OK_STYLE = "color: #2e7d32;"
+
+# The ValidationError.field names of db.offices → the page's fields.
+OFFICE_FIELDS = ("单位名称", "行政区划代码", "级别", "所属区县", "常住人口", "填报人", "审核人",
+                 "联系电话")
+
+
+def _pop_text(value: int) -> str:
+    return f"{value:,}"
+
+
+def _latest_backup(folder: Path) -> Path | None:
+    try:
+        files = [p for p in folder.glob("*.sqlite") if p.is_file()]
+    except OSError:
+        return None
+    return max(files, key=lambda p: p.stat().st_mtime, default=None)
+
+
+class SettingsPage(QWidget):
+    """设置: office profile, signature defaults, 常住人口 by year, due day, data file.
+
+    Signals:
+        changed: emitted after something was saved.
+        office_saved(OfficeInfo): the office profile was saved (title, reports).
+    """
+
+    changed = Signal()
+    office_saved = Signal(object)
+
+    def __init__(self, db: Database, office: OfficeInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.office = office
+        self.backup_job: BackgroundJob[Path] | None = None
+        self.last_backup: Path | None = None
+        self.error_labels: dict[str, QLabel] = {}
+        self._fields: dict[str, QWidget] = {}
+
+        title = QLabel("设置")
+        font = QFont(title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+
+        # -- 填报单位 ------------------------------------------------------------------
+        self.name_edit = QLineEdit()
+        self.name_edit.setMaxLength(100)
+        self.code_edit = QLineEdit()
+        self.code_edit.setMaxLength(12)
+        self.code_edit.setPlaceholderText("6、9或12位数字，如 350582103")
+        self.level_combo = QComboBox()
+        self.level_combo.addItems(list(LEVELS))
+        self.region_edit = QLineEdit()
+        self.region_edit.setMaxLength(100)
+        self.region_edit.setPlaceholderText("如 福建省泉州市晋江市")
+        self.population_edit = QLineEdit()
+        self.population_edit.setAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+        self.population_edit.setToolTip("未按年份单独设置时使用；用于计算人均科普经费")
+        office_box = QGroupBox("填报单位")
+        office_form = self._form(office_box)
+        self.code_edit.setMaximumWidth(240)
+        self.level_combo.setMaximumWidth(120)
+        self.population_edit.setMaximumWidth(160)
+        office_form.addRow(self._label("单位名称："), self._with_error("单位名称", self.name_edit))
+        office_form.addRow(self._label("行政区划代码："),
+                           self._with_error("行政区划代码", self.code_edit))
+        office_form.addRow(self._label("级别："), self._with_error("级别", self.level_combo))
+        office_form.addRow(self._label("所属区县："),
+                           self._with_error("所属区县", self.region_edit))
+        office_form.addRow(self._label("常住人口（默认）："),
+                           self._with_error("常住人口", self.population_edit))
+
+        # -- 报表签字默认值 --------------------------------------------------------------
+        self.reporter_edit = QLineEdit()
+        self.reporter_edit.setMaxLength(50)
+        self.reviewer_edit = QLineEdit()
+        self.reviewer_edit.setMaxLength(50)
+        self.phone_edit = QLineEdit()
+        self.phone_edit.setMaxLength(30)
+        self.phone_edit.setPlaceholderText("手机或座机，如 0595-85123456")
+        sign_box = QGroupBox("报表签字默认值")
+        sign_form = self._form(sign_box)
+        for edit in (self.reporter_edit, self.reviewer_edit):
+            edit.setMaximumWidth(240)
+        self.phone_edit.setMaximumWidth(240)
+        sign_form.addRow(self._label("填报人："), self._with_error("填报人", self.reporter_edit))
+        sign_form.addRow(self._label("审核人："), self._with_error("审核人", self.reviewer_edit))
+        sign_form.addRow(self._label("联系电话："), self._with_error("联系电话", self.phone_edit))
+        sign_hint = QLabel("月报表表头和汇总PDF的签字栏默认填写这些内容。")
+        sign_hint.setWordWrap(True)
+        sign_hint.setStyleSheet(HINT_STYLE)
+        sign_form.addRow(sign_hint)
+
+        self.office_error = QLabel()
+        self.office_error.setStyleSheet(ERROR_STYLE)
+        self.office_error.setWordWrap(True)
+        self.office_error.hide()
+        self.office_status = QLabel()
+        self.office_status.setStyleSheet(OK_STYLE)
+        self.save_button = QPushButton("保存单位信息")
+        self.save_button.setToolTip("保存“填报单位”和“报表签字默认值”")
+        self.save_button.clicked.connect(self.save_office)
+        self.reset_button = QPushButton("撤销修改")
+        self.reset_button.clicked.connect(self.load_office)
+        for edit in (self.name_edit, self.code_edit, self.region_edit, self.population_edit,
+                     self.reporter_edit, self.reviewer_edit, self.phone_edit):
+            edit.returnPressed.connect(self.save_office)
+            edit.textEdited.connect(self._office_edited)
+        self.level_combo.activated.connect(self._office_edited)
+        office_buttons = QHBoxLayout()
+        office_buttons.addWidget(self.save_button)
+        office_buttons.addWidget(self.reset_button)
+        office_buttons.addWidget(self.office_status, 1)
+
+        # -- 常住人口（按年份） ------------------------------------------------------------
+        self.pop_table = QTableWidget(0, 2)
+        self.pop_table.setObjectName("population_table")
+        self.pop_table.setHorizontalHeaderLabels(["年份", "常住人口"])
+        self.pop_table.verticalHeader().hide()
+        self.pop_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.pop_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.pop_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.pop_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch)
+        self.pop_table.itemSelectionChanged.connect(self._pop_selected)
+        rows = self.pop_table.fontMetrics().height() + 10
+        self.pop_table.verticalHeader().setDefaultSectionSize(rows)
+        self.pop_table.setMinimumHeight(rows * 4)
+        self.pop_year = QSpinBox()
+        self.pop_year.setRange(2000, 2100)
+        self.pop_year.setValue(dt.date.today().year)
+        self.pop_year.setSuffix(" 年")
+        self.pop_edit = QLineEdit()
+        self.pop_edit.setValidator(QIntValidator(1, 100_000_000, self))
+        self.pop_edit.setPlaceholderText("常住人口")
+        self.pop_edit.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.pop_edit.returnPressed.connect(self.set_population)
+        self.pop_set_button = QPushButton("设置")
+        self.pop_set_button.setToolTip("添加或修改该年份的常住人口")
+        self.pop_set_button.clicked.connect(self.set_population)
+        self.pop_remove_button = QPushButton("删除所选")
+        self.pop_remove_button.setToolTip("删除后该年份使用默认常住人口")
+        self.pop_remove_button.clicked.connect(self.remove_population)
+        self.pop_error = QLabel()
+        self.pop_error.setStyleSheet(ERROR_STYLE)
+        self.pop_error.setWordWrap(True)
+        self.pop_error.hide()
+        pop_box = QGroupBox("常住人口（按年份）")
+        pop_layout = QVBoxLayout(pop_box)
+        pop_hint = QLabel("人口变化较大时按年份设置；未设置的年份使用默认常住人口。"
+                          "人均科普经费 = 本年经费累计 ÷ 该年常住人口。")
+        pop_hint.setWordWrap(True)
+        pop_hint.setStyleSheet(HINT_STYLE)
+        pop_layout.addWidget(pop_hint)
+        pop_layout.addWidget(self.pop_table, 1)
+        pop_row = QHBoxLayout()
+        pop_row.addWidget(self.pop_year)
+        pop_row.addWidget(self.pop_edit, 1)
+        pop_row.addWidget(self.pop_set_button)
+        pop_row.addWidget(self.pop_remove_button)
+        pop_layout.addLayout(pop_row)
+        pop_layout.addWidget(self.pop_error)
+
+        # -- 报送 --------------------------------------------------------------------------
+        self.due_spin = QSpinBox()
+        self.due_spin.setRange(1, 28)
+        self.due_spin.setPrefix("次月 ")
+        self.due_spin.setSuffix(" 日")
+        self.due_spin.valueChanged.connect(self._due_edited)
+        self.due_button = QPushButton("保存")
+        self.due_button.clicked.connect(self.save_due_day)
+        self.due_status = QLabel()
+        due_box = QGroupBox("报送")
+        due_layout = QVBoxLayout(due_box)
+        due_row = QHBoxLayout()
+        due_row.addWidget(QLabel("每月报送日："))
+        due_row.addWidget(self.due_spin)
+        due_row.addWidget(self.due_button)
+        due_row.addWidget(self.due_status, 1)
+        due_layout.addLayout(due_row)
+        due_hint = QLabel(f"每月报表在次月此日前报送（默认次月{DEFAULT_DUE_DAY}日），"
+                          "过了这一天仍未上报的月份算作逾期。可选1—28日，每个月都有这一天。")
+        due_hint.setWordWrap(True)
+        due_hint.setStyleSheet(HINT_STYLE)
+        due_layout.addWidget(due_hint)
+
+        # -- 数据 ----------------------------------------------------------------------------
+        self.db_path_label = QLabel(str(db.path))
+        self.db_path_label.setObjectName("db_path")
+        self.db_path_label.setWordWrap(True)
+        self.db_path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_db_folder_button = QPushButton("打开所在文件夹")
+        self.open_db_folder_button.clicked.connect(self.open_db_folder)
+        self.copy_path_button = QPushButton("复制路径")
+        self.copy_path_button.clicked.connect(self.copy_path)
+        self.backup_dir = backup_dir_for(db.path)
+        self.backup_dir_label = QLabel(str(self.backup_dir))
+        self.backup_dir_label.setWordWrap(True)
+        self.backup_dir_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.open_backup_button = QPushButton("打开")
+        self.open_backup_button.clicked.connect(self.open_backup_folder)
+        self.backup_button = QPushButton("立即备份")
+        self.backup_button.setToolTip("复制一份数据库到备份文件夹，并校验副本完整")
+        self.backup_button.clicked.connect(self.backup_now)
+        self.backup_label = QLabel()
+        self.backup_label.setObjectName("backup_result")
+        self.backup_label.setWordWrap(True)
+        self.backup_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        data_box = QGroupBox("数据")
+        data_layout = QVBoxLayout(data_box)
+        data_layout.addWidget(self._caption("数据库文件"))
+        data_layout.addWidget(self.db_path_label)
+        db_buttons = QHBoxLayout()
+        db_buttons.addWidget(self.open_db_folder_button)
+        db_buttons.addWidget(self.copy_path_button)
+        db_buttons.addStretch(1)
+        data_layout.addLayout(db_buttons)
+        data_layout.addWidget(self._caption("备份文件夹"))
+        data_layout.addWidget(self.backup_dir_label)
+        backup_buttons = QHBoxLayout()
+        backup_buttons.addWidget(self.open_backup_button)
+        backup_buttons.addWidget(self.backup_button)
+        backup_buttons.addStretch(1)
+        data_layout.addLayout(backup_buttons)
+        data_layout.addWidget(self.backup_label)
+
+        # -- layout --------------------------------------------------------------------------
+        left = QVBoxLayout()
+        left.addWidget(office_box)
+        left.addWidget(sign_box)
+        left.addWidget(self.office_error)
+        left.addLayout(office_buttons)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(pop_box, 1)
+        right.addWidget(due_box)
+        right.addWidget(data_box)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addSpacing(8)
+        columns.addLayout(right, 1)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addLayout(columns)
+        scroll = QScrollArea()  # a small screen or large fonts: scroll, never squash
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(scroll, 1)
+
+        QWidget.setTabOrder(self.name_edit, self.code_edit)
+        QWidget.setTabOrder(self.code_edit, self.level_combo)
+        QWidget.setTabOrder(self.level_combo, self.region_edit)
+        QWidget.setTabOrder(self.region_edit, self.population_edit)
+        QWidget.setTabOrder(self.population_edit, self.reporter_edit)
+        QWidget.setTabOrder(self.reporter_edit, self.reviewer_edit)
+        QWidget.setTabOrder(self.reviewer_edit, self.phone_edit)
+        QWidget.setTabOrder(self.phone_edit, self.save_button)
+
+        self.load()
+
+    # -- building ---------------------------------------------------------------------
+
+    @staticmethod
+    def _form(box: QGroupBox) -> QFormLayout:
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return form
+
+    def _label(self, text: str) -> QLabel:
+        """A form label as wide as the widest, so the two boxes line up."""
+        label = QLabel(text)
+        label.setMinimumWidth(label.fontMetrics().horizontalAdvance("常住人口（默认）：") + 4)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return label
+
+    @staticmethod
+    def _caption(text: str) -> QLabel:
+        label = QLabel(text)
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        return label
+
+    def _with_error(self, field: str, widget: QWidget) -> QWidget:
+        box = QWidget()
+        vbox = QVBoxLayout(box)
+        vbox.setContentsMargins(0, 0, 0, 0)
+        vbox.setSpacing(2)
+        vbox.addWidget(widget)
+        error = QLabel()
+        error.setStyleSheet(ERROR_STYLE)
+        error.setWordWrap(True)
+        error.hide()
+        vbox.addWidget(error)
+        self.error_labels[field] = error
+        self._fields[field] = widget
+        return box
+
+    # -- loading ------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read everything shown again."""
+        self.load_office()
+        self.load_populations()
+        with self.db.session() as s:
+            day = due_day(s)
+        self.due_spin.blockSignals(True)
+        self.due_spin.setValue(day)
+        self.due_spin.blockSignals(False)
+        self._saved_due_day = day
+        self._due_edited()
+        self.due_status.clear()
+        self._show_latest_backup()
+
+    @Slot()
+    def data_changed(self) -> None:
+        """Another page saved something: read again, keeping unsaved office edits."""
+        if not self.office_dirty():
+            self.load_office()
+        self.load_populations()
+
+    @Slot()
+    def load_office(self) -> None:
+        """The office profile as stored (unsaved edits are dropped)."""
+        with self.db.session() as s:
+            self.office = get_office(s, self.office.code)
+        o = self.office
+        self.name_edit.setText(o.name)
+        self.code_edit.setText(o.code)
+        self.level_combo.setCurrentIndex(max(self.level_combo.findText(o.level), 0))
+        self.region_edit.setText(o.region)
+        self.population_edit.setText(_pop_text(o.population))
+        self.reporter_edit.setText(o.reporter)
+        self.reviewer_edit.setText(o.reviewer)
+        self.phone_edit.setText(o.phone)
+        self._clear_office_errors()
+        self.office_status.clear()
+        self._office_edited()
+
+    def load_populations(self) -> None:
+        """Fill the 常住人口 table from the database."""
+        with self.db.session() as s:
+            pops = year_populations(s, self.office.id)
+        self.pop_table.setRowCount(len(pops))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for r, (year, pop) in enumerate(sorted(pops.items(), reverse=True)):
+            year_item = QTableWidgetItem(f"{year}年")
+            year_item.setData(Qt.ItemDataRole.UserRole, year)
+            pop_item = QTableWidgetItem(_pop_text(pop))
+            pop_item.setTextAlignment(right)
+            self.pop_table.setItem(r, 0, year_item)
+            self.pop_table.setItem(r, 1, pop_item)
+        self.pop_remove_button.setEnabled(bool(self.pop_table.selectedItems()))
+
+    # -- 填报单位 and signature defaults -----------------------------------------------------
+
+    def office_values(self) -> dict[str, str]:
+        """Return the office fields as typed, keyed like update_office's arguments."""
+        return {
+            "name": self.name_edit.text(),
+            "code": self.code_edit.text(),
+            "level": self.level_combo.currentText(),
+            "region": self.region_edit.text(),
+            "population": self.population_edit.text(),
+            "reporter": self.reporter_edit.text(),
+            "reviewer": self.reviewer_edit.text(),
+            "phone": self.phone_edit.text(),
+        }
+
+    def office_dirty(self) -> bool:
+        """Whether the office fields differ from what is stored."""
+        o = self.office
+        v = self.office_values()
+        stored = {"name": o.name, "code": o.code, "level": o.level, "region": o.region,
+                  "population": _pop_text(o.population), "reporter": o.reporter,
+                  "reviewer": o.reviewer, "phone": o.phone}
+        return any(v[k].strip() != stored[k] for k in stored)
+
+    @Slot()
+    def _office_edited(self, *_args: object) -> None:
+        dirty = self.office_dirty()
+        self.save_button.setEnabled(dirty)
+        self.reset_button.setEnabled(dirty)
+        if dirty:
+            self.office_status.clear()
+
+    def _clear_office_errors(self) -> None:
+        for label in self.error_labels.values():
+            label.clear()
+            label.hide()
+        self.office_error.clear()
+        self.office_error.hide()
+
+    @Slot()
+    def save_office(self) -> bool:
+        """update_office with the fields shown; a wrong field is marked, nothing saved."""
+        self._clear_office_errors()
+        values = self.office_values()
+        try:
+            with self.db.write() as s:
+                office = update_office(s, self.office.id, **values)
+        except ValidationError as err:
+            label = self.error_labels.get(err.field or "")
+            if label is None:
+                self.office_error.setText(err.message)
+                self.office_error.show()
+            else:
+                label.setText(err.message)
+                label.show()
+                widget = self._fields[err.field or ""]
+                widget.setFocus()
+                if isinstance(widget, QLineEdit):
+                    widget.selectAll()
+            return False
+        except KepuError as err:
+            messages.show_error(self, err)
+            return False
+        self.office = office
+        self.load_office()
+        self.office_status.setText("已保存。")
+        self.office_saved.emit(office)
+        self.changed.emit()
+        return True
+
+    # -- 常住人口 by year --------------------------------------------------------------------
+
+    @Slot()
+    def _pop_selected(self) -> None:
+        items = self.pop_table.selectedItems()
+        self.pop_remove_button.setEnabled(bool(items))
+        if items:
+            row = items[0].row()
+            self.pop_year.setValue(int(self.pop_table.item(row, 0).data(Qt.ItemDataRole.UserRole)))
+            self.pop_edit.setText(self.pop_table.item(row, 1).text().replace(",", ""))
+
+    def _population_write(self, year: int, value: str | None) -> bool:
+        self.pop_error.hide()
+        try:
+            with self.db.write() as s:
+                set_year_population(s, self.office.id, year, value)
+        except ValidationError as err:
+            self.pop_error.setText(err.message)
+            self.pop_error.show()
+            self.pop_edit.setFocus()
+            return False
+        except KepuError as err:
+            messages.show_error(self, err)
+            return False
+        self.load_populations()
+        self.changed.emit()
+        return True
+
+    @Slot()
+    def set_population(self) -> None:
+        """Add or change 常住人口 of the year chosen."""
+        value = self.pop_edit.text().replace(",", "").strip()
+        if not value:
+            self.pop_error.setText("请填写常住人口")
+            self.pop_error.show()
+            self.pop_edit.setFocus()
+            return
+        if self._population_write(self.pop_year.value(), value):
+            self.pop_edit.clear()
+            self.pop_table.clearSelection()
+
+    @Slot()
+    def remove_population(self) -> None:
+        """Remove the selected year's figure: the default 常住人口 applies again."""
+        items = self.pop_table.selectedItems()
+        if not items:
+            return
+        year = int(self.pop_table.item(items[0].row(), 0).data(Qt.ItemDataRole.UserRole))
+        if self._population_write(year, None):
+            self.pop_edit.clear()
+
+    # -- 报送 ----------------------------------------------------------------------------------
+
+    @Slot()
+    def _due_edited(self, *_args: object) -> None:
+        changed = self.due_spin.value() != getattr(self, "_saved_due_day", DEFAULT_DUE_DAY)
+        self.due_button.setEnabled(changed)
+        if changed:
+            self.due_status.clear()
+
+    @Slot()
+    def save_due_day(self) -> None:
+        """Write the due day (1–28)."""
+        day = self.due_spin.value()
+        try:
+            set_due_day(self.db, day)
+        except KepuError as err:
+            messages.show_error(self, err)
+            return
+        self._saved_due_day = day
+        self._due_edited()
+        self.due_status.setText("已保存。")
+        self.due_status.setStyleSheet(OK_STYLE)
+        self.changed.emit()
+
+    # -- 数据 -----------------------------------------------------------------------------------
+
+    def _open_folder(self, folder: Path) -> None:
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            QMessageBox.warning(self, messages.APP_TITLE, f"无法打开文件夹：\n{folder}")
+
+    @Slot()
+    def open_db_folder(self) -> None:
+        """Show the database's folder in the file manager."""
+        self._open_folder(self.db.path.parent)
+
+    @Slot()
+    def copy_path(self) -> None:
+        """Put the database path on the clipboard."""
+        QGuiApplication.clipboard().setText(str(self.db.path))
+        self.backup_label.setStyleSheet(HINT_STYLE)
+        self.backup_label.setText("数据库文件路径已复制。")
+
+    @Slot()
+    def open_backup_folder(self) -> None:
+        """Show the backups folder (created if there is none yet)."""
+        try:
+            self.backup_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            messages.show_error(self, KepuError(
+                f"无法创建备份文件夹“{self.backup_dir}”：{err.strerror or err}"))
+            return
+        self._open_folder(self.backup_dir)
+
+    def _show_latest_backup(self) -> None:
+        latest = _latest_backup(self.backup_dir)
+        self.backup_label.setStyleSheet(HINT_STYLE)
+        if latest is None:
+            self.backup_label.setText("还没有备份。建议每月报送前备份一次。")
+            return
+        when = dt.datetime.fromtimestamp(latest.stat().st_mtime)
+        self.backup_label.setText(f"最近一次备份：{when:%Y-%m-%d %H:%M}\n{latest.name}")
+
+    @Slot()
+    def backup_now(self) -> None:
+        """立即备份 into the backups folder, in the background; show the verified copy."""
+        if self.backup_job is not None and self.backup_job.is_running():
+            return
+        db = self.db
+
+        def work(progress: Progress, is_cancelled: IsCancelled) -> Path:
+            progress(-1, "正在备份并校验数据库…")
+            dest = db.backup()
+            if is_cancelled():  # the copy cannot be interrupted; don't keep it
+                dest.unlink(missing_ok=True)
+                raise Cancelled
+            return dest
+
+        self.backup_button.setEnabled(False)
+        job = run_in_background(self, work, self._backup_done, title="备份数据库",
+                                label="正在备份数据库…", on_cancelled=self._backup_cancelled)
+        self.backup_job = job
+        job.finished.connect(lambda: self.backup_button.setEnabled(True))
+
+    def _backup_cancelled(self) -> None:
+        self.backup_label.setStyleSheet(HINT_STYLE)
+        self.backup_label.setText("已取消备份，未保留备份文件。")
+
+    def _backup_done(self, dest: Path) -> None:
+        self.last_backup = dest
+        self.backup_label.setStyleSheet(OK_STYLE)
+        self.backup_label.setText(f"已备份并通过完整性校验：\n{dest}")
