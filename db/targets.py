@@ -63,6 +63,12 @@ def parse_target_value(raw: object, indicator: IndicatorDef) -> Decimal:
     return value.quantize(Decimal("0.1"))
 
 
+def target_years(session: Session, office: OfficeInfo) -> list[int]:
+    """The years that have targets, newest first."""
+    return sorted(set(session.scalars(select(Target.year).where(
+        Target.office_id == office.id))), reverse=True)
+
+
 def list_targets(session: Session, office: OfficeInfo, year: int) -> list[TargetRow]:
     """The targets of a year, in report order."""
     defs = {d.code: d for d in target_indicators(session)}
@@ -167,15 +173,30 @@ def read_targets_workbook(session: Session, path: Path) -> dict[str, object]:
     defs = target_indicators(session)
     found: dict[str, object] = {}
     problems: list[str] = []
+    # Our own template (and similar forms) names its columns: 指标 | 代码 | 单位 | 目标值.
+    columns: tuple[int, int] | None = None
     for number, row in enumerate(rows, start=1):
-        cells = [c for c in row if c not in (None, "")]
-        if len(cells) < 2:
+        labels = ["".join(str(c or "").split()) for c in row]
+        if columns is None and "目标值" in labels and ("代码" in labels or "指标" in labels):
+            key = labels.index("代码") if "代码" in labels else labels.index("指标")
+            columns = (key, labels.index("目标值"))
             continue
+        if columns is not None:
+            key_col, value_col = columns
+            label = row[key_col] if key_col < len(row) else None
+            raw = row[value_col] if value_col < len(row) else None
+            if label in (None, "") or raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue  # no target set on this row
+            cells = [label, raw]
+        else:
+            cells = [c for c in row if c not in (None, "")]
+            if len(cells) < 2:
+                continue
         indicator = _match_indicator(str(cells[0]), defs)
         if indicator is None:
             # A title or header row has no number in it; a data row does.
             value = str(cells[1]).strip().rstrip("元人次%").replace(",", "")
-            if value.replace(".", "", 1).isdigit():
+            if columns is not None or value.replace(".", "", 1).isdigit():
                 problems.append(f"第{number}行：未知指标“{cells[0]}”")
             continue
         try:

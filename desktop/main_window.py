@@ -28,6 +28,9 @@ from db.overview import Overview
 from desktop.catalog_page import CatalogPage
 from desktop.ledger_page import LedgerPage
 from desktop.overview_page import OverviewPage
+from desktop.settings_page import SettingsPage
+from desktop.sites_page import SitesPage
+from desktop.targets_page import TargetsPage
 from desktop.trainee_page import TraineePage
 from desktop.version import app_version
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
@@ -40,7 +43,10 @@ PageFactory = Callable[[Database, OfficeInfo], QWidget]
 PAGES: list[tuple[str, PageFactory]] = [
     ("活动台账", lambda db, office: LedgerPage(db, office)),
     ("学员", lambda db, office: TraineePage(db, office)),
+    ("年度目标", lambda db, office: TargetsPage(db, office)),
+    ("科普阵地", lambda db, office: SitesPage(db, office)),
     ("目录设置", lambda db, office: CatalogPage(db, office)),
+    ("设置", lambda db, office: SettingsPage(db, office)),
     ("数据概况", lambda db, office: OverviewPage(db)),
 ]
 START_PAGE = "活动台账"
@@ -86,11 +92,15 @@ class MainWindow(QMainWindow):
             changed = getattr(page, "changed", None)
             if changed is not None:
                 changed.connect(lambda source=page: self.data_changed(source))
+            office_saved = getattr(page, "office_saved", None)
+            if office_saved is not None:
+                office_saved.connect(self._office_saved)
         metrics = self.nav.fontMetrics()
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(0, metrics.height() + 16))
         widest = max(metrics.horizontalAdvance(t) for t, _ in PAGES)
         self.nav.setFixedWidth(max(128, widest + 48))
+        self._row = -1
         self.nav.currentRowChanged.connect(self._show_page)
         titles = [t for t, _ in PAGES]
         start = settings().value(SETTINGS_PAGE, START_PAGE, type=str)
@@ -148,8 +158,28 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _show_page(self, row: int) -> None:
+        if row == self._row or row < 0:
+            return
+        if self._row >= 0 and not self._can_leave(self.pages[PAGES[self._row][0]]):
+            self.nav.blockSignals(True)  # stay: the page has unsaved changes
+            self.nav.setCurrentRow(self._row)
+            self.nav.blockSignals(False)
+            return
+        self._row = row
         self.stack.setCurrentIndex(row)
         settings().setValue(SETTINGS_PAGE, PAGES[row][0])
+
+    @staticmethod
+    def _can_leave(page: QWidget) -> bool:
+        """Ask a page with unsaved edits whether to save them (it may refuse to go)."""
+        can_leave = getattr(page, "can_leave", None)
+        return bool(can_leave()) if can_leave is not None else True
+
+    @Slot(object)
+    def _office_saved(self, office: OfficeInfo) -> None:
+        self.office = office
+        self.setWindowTitle(f"科普台账 — {office.name}")
+        self.data_changed()
 
     def show_page(self, title: str) -> QWidget:
         """Switch to a page by its navigation title and return it."""
@@ -256,6 +286,9 @@ class MainWindow(QMainWindow):
         """Refuse while background work runs; remember the geometry."""
         if self.running_jobs():
             QMessageBox.information(self, "科普台账", "后台任务还在进行，请等它完成后再退出。")
+            event.ignore()
+            return
+        if not all(self._can_leave(page) for page in self.pages.values()):
             event.ignore()
             return
         settings().setValue(SETTINGS_GEOMETRY, self.saveGeometry())

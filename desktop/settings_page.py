@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.backups import list_backups, make_backup
 from db.database import Database
 from db.errors import KepuError, ValidationError
 from db.models import LEVELS
@@ -64,12 +65,12 @@ def _pop_text(value: int) -> str:
     return f"{value:,}"
 
 
-def _latest_backup(folder: Path) -> Path | None:
+def _latest_backup(db_path: Path) -> Path | None:
     try:
-        files = [p for p in folder.glob("*.sqlite") if p.is_file()]
+        backups = list_backups(db_path)
     except OSError:
         return None
-    return max(files, key=lambda p: p.stat().st_mtime, default=None)
+    return backups[0].path if backups else None
 
 
 class SettingsPage(QWidget):
@@ -590,7 +591,7 @@ class SettingsPage(QWidget):
         self._open_folder(self.backup_dir)
 
     def _show_latest_backup(self) -> None:
-        latest = _latest_backup(self.backup_dir)
+        latest = _latest_backup(self.db.path)
         self.backup_label.setStyleSheet(HINT_STYLE)
         if latest is None:
             self.backup_label.setText("还没有备份。建议每月报送前备份一次。")
@@ -606,8 +607,8 @@ class SettingsPage(QWidget):
         db = self.db
 
         def work(progress: Progress, is_cancelled: IsCancelled) -> Path:
-            progress(-1, "正在备份并校验数据库…")
-            dest = db.backup()
+            progress(-1, "正在备份并校验数据库和佐证材料…")
+            dest = make_backup(db.path, "manual").path
             if is_cancelled():  # the copy cannot be interrupted; don't keep it
                 dest.unlink(missing_ok=True)
                 raise Cancelled

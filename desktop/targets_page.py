@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import tempfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -63,15 +62,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from db.database import Database
 from db.errors import KepuError, ValidationError
 from db.indicators import COUNT, Figure, IndicatorDef, compute_figures
-from db.models import Target
 from db.offices import OfficeInfo
 from db.periods import Period
 from db.targets import (
+    target_years,
     copy_targets,
     list_targets,
     parse_target_value,
@@ -617,52 +615,6 @@ def write_template(path: Path, defs: list[IndicatorDef], saved: dict[str, Decima
     book.save(path)
 
 
-def _template_as_code_value(path: Path) -> Path | None:
-    """Our own template as a two-column (代码, 目标值) copy that the reader accepts.
-
-    :func:`db.targets.read_targets_workbook` takes the first two non-empty cells
-    of a row as indicator and value, so the template's 代码 column would be read
-    as the value. Rows keep their numbers so its messages point at the right row.
-    Returns None when ``path`` is not an .xlsx written from the template.
-    """
-    if path.suffix.lower() != ".xlsx":
-        return None
-    from openpyxl import Workbook, load_workbook
-
-    try:
-        source = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - not our template; the reader reports the problem
-        return None
-    try:
-        rows = list(source.worksheets[0].iter_rows(values_only=True))
-    finally:
-        source.close()
-    if not rows:
-        return None
-    header = tuple(str(c).strip() if c is not None else "" for c in rows[0][:3])
-    if header != TEMPLATE_HEADER[:3]:
-        return None
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for r, row in enumerate(rows[1:], start=2):
-        cells = list(row) + [None] * 3
-        code, value = cells[1], cells[2]
-        if code in (None, "") or value is None or (isinstance(value, str) and not value.strip()):
-            continue
-        code_cell = sheet.cell(row=r, column=1)
-        code_cell.value = str(code).strip()
-        code_cell.data_type = "s"
-        value_cell = sheet.cell(row=r, column=2)
-        value_cell.value = value if isinstance(value, int | float) else str(value)
-        if isinstance(value, str):
-            value_cell.data_type = "s"
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115
-    handle.close()
-    book.save(handle.name)
-    return Path(handle.name)
-
-
 def read_workbook(db: Database, path: Path) -> dict[str, object]:
     """Targets from a workbook: the page's template or any name/code + value sheet.
 
@@ -670,13 +622,8 @@ def read_workbook(db: Database, path: Path) -> dict[str, object]:
         ValidationError: unreadable file, unknown indicators or bad values.
 
     """
-    copy = _template_as_code_value(path)
-    try:
-        with db.session() as session:
-            return read_targets_workbook(session, copy or path)
-    finally:
-        if copy is not None:
-            copy.unlink(missing_ok=True)
+    with db.session() as session:
+        return read_targets_workbook(session, path)
 
 
 # -- the page ----------------------------------------------------------------------------
@@ -807,8 +754,7 @@ class TargetsPage(QWidget):
     def _fill_years(self) -> None:
         this_year = dt.date.today().year
         with self.db.session() as s:
-            years = set(s.scalars(select(Target.year).distinct().where(
-                Target.office_id == self.office.id)))
+            years = set(target_years(s, self.office))
         years |= set(range(this_year - 5, this_year + 2))
         years.add(self.year)
         self.year_combo.blockSignals(True)

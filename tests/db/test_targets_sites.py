@@ -117,3 +117,29 @@ def test_office_profile_and_year_population(db: Database, office: OfficeInfo) ->
         assert year_populations(s, office.id) == {2025: 1000}
     with pytest.raises(ValidationError, match="常住人口应为正整数"), db.write() as s:
         set_year_population(s, office.id, 2024, "-3")
+
+
+def test_our_template_layout_reads_back(db: Database, tmp_path: Path) -> None:
+    from db.targets import target_years
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["指标", "代码", "单位", "目标值"])
+    ws.append(["培训农民 人次", "train.农民.attend", "人次", 1560])
+    ws.append(["科普活动次数", "act.count", "次", None])  # no target: skipped
+    ws.append(["人均科普经费", "fund.per_capita", "元/人", "2"])
+    path = tmp_path / "template.xlsx"
+    book.save(path)
+    with db.session() as s:
+        assert read_targets_workbook(s, path) == {"train.农民.attend": "1560",
+                                                  "fund.per_capita": "2.00"}
+    set_targets(db, db_office(db), 2024, {"act.count": "3"})
+    with db.session() as s:
+        assert target_years(s, db_office(db)) == [2024]
+
+
+def db_office(db: Database) -> OfficeInfo:
+    from db.offices import get_office
+
+    with db.session() as s:
+        return get_office(s)

@@ -522,3 +522,27 @@ def test_close_refused_while_job_runs(qtbot: Any, db: Database, boxes: Boxes) ->
         pass
     assert window.close()
 
+
+
+def test_pages_with_unsaved_edits_can_keep_the_user(qtbot: Any, db: Database,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    targets = window.show_page("年度目标")
+    monkeypatch.setattr(targets, "can_leave", lambda: False)
+    window.nav.setCurrentRow([t for t, _ in PAGES].index("学员"))
+    assert window.stack.currentWidget().widget() is targets  # stayed
+    monkeypatch.setattr(targets, "can_leave", lambda: True)
+    window.nav.setCurrentRow([t for t, _ in PAGES].index("学员"))
+    assert window.stack.currentWidget().widget() is window.pages["学员"]
+
+
+def test_saving_the_office_profile_updates_the_title(qtbot: Any, db: Database) -> None:
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    settings_page = window.pages["设置"]
+    office = window.office
+    from dataclasses import replace
+
+    settings_page.office_saved.emit(replace(office, name="金井镇人民政府"))
+    assert window.windowTitle() == "科普台账 — 金井镇人民政府"
