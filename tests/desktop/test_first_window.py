@@ -542,7 +542,11 @@ def test_saving_the_office_profile_updates_the_title(qtbot: Any, db: Database) -
     qtbot.addWidget(window)
     settings_page = window.pages["设置"]
     office = window.office
-    from dataclasses import replace
+    from db.offices import update_office
 
-    settings_page.office_saved.emit(replace(office, name="金井镇人民政府"))
+    with db.write() as s:
+        saved = update_office(s, office.id, name="金井镇人民政府", code=office.code,
+                              level=office.level, region=office.region,
+                              population=office.population)
+    settings_page.office_saved.emit(saved)
     assert window.windowTitle() == "科普台账 — 金井镇人民政府"
