@@ -242,8 +242,11 @@ def restore_backup(db_path: Path, backup: Path, *, progress: Progress | None = N
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
     if db_path.exists():
-        make_backup(db_path, "restore")
-        _checkpoint(db_path)
+        try:
+            make_backup(db_path, "restore")
+            _checkpoint(db_path)
+        except (KepuError, sqlite3.Error):
+            pass  # a damaged current file cannot be copied: it is still kept aside below
         os.replace(db_path, aside)
     for suffix in ("-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):

@@ -53,28 +53,32 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
-def _configure_connection(dbapi_connection: sqlite3.Connection, foreign_keys: bool) -> None:
+def _configure_connection(dbapi_connection: sqlite3.Connection, foreign_keys: bool,
+                          read_only: bool = False) -> None:
     # Let SQLAlchemy emit BEGIN itself so DDL is transactional too (pysqlite
     # otherwise runs DDL outside any transaction).
     dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
+    if not read_only:
+        cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
     cur.close()
 
 
-def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
+def make_engine(path: Path, *, foreign_keys: bool = True, read_only: bool = False) -> Engine:
     """An engine on ``path`` with the project's connection settings."""
+    url = (f"sqlite:///{path.resolve().as_uri()}?mode=ro&uri=true" if read_only
+           else f"sqlite:///{path}")
     engine = create_engine(
-        f"sqlite:///{path}",
+        url,
         json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False),
     )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-        _configure_connection(dbapi_connection, foreign_keys)
+        _configure_connection(dbapi_connection, foreign_keys, read_only)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: object) -> None:
@@ -205,9 +209,10 @@ def backup_file(path: Path, dest: Path | None = None, *, reason: str = "manual")
 class Database:
     """An open database: the engine plus short-lived sessions on it."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
+    def __init__(self, path: Path, engine: Engine, *, read_only: bool = False) -> None:
         self.path = path
         self.engine = engine
+        self.read_only = read_only
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -221,6 +226,8 @@ class Database:
         Changes are audited (see :mod:`db.audit`); a change to a locked month is
         refused by the database and raised as :class:`PeriodLockedError`.
         """
+        if self.read_only:
+            raise KepuError("数据库是以只读方式打开的，不能修改。请关闭程序后以正常方式打开。")
         with self._sessions() as session:
             if user:
                 session.info["user"] = user
@@ -232,6 +239,9 @@ class Database:
                     raise PeriodLockedError(
                         "该月已上报并锁定，不能修改其中的记录。如需修改，请先在“报表”中重新打开该月。"
                     ) from err
+                raise
+            except exc.OperationalError as err:
+                raise_friendly(err)
                 raise
 
     def backup(self, dest: Path | None = None, *, reason: str = "manual") -> Path:
@@ -248,7 +258,19 @@ class Database:
         self.close()
 
 
-def open_database(path: Path, *, create: bool = False) -> Database:
+def raise_friendly(err: exc.OperationalError) -> None:
+    """Raise a KepuError with a Chinese message for errors the user can act on."""
+    text = str(err.orig).lower()
+    if "disk is full" in text or "database or disk is full" in text:
+        raise KepuError("磁盘空间不足，本次修改没有保存；已保存的数据不受影响。"
+                        "请清理磁盘后再试。") from err
+    if "readonly" in text or "read-only" in text:
+        raise KepuError("数据库文件是只读的，无法保存修改。") from err
+    if "locked" in text or "busy" in text:
+        raise KepuError("数据库正被其他程序使用，请稍后再试。") from err
+
+
+def open_database(path: Path, *, create: bool = False, read_only: bool = False) -> Database:
     """Open (and if needed create or upgrade) the database at ``path``.
 
     Args:
@@ -260,6 +282,14 @@ def open_database(path: Path, *, create: bool = False) -> Database:
         DatabaseFileError: missing, corrupt, foreign or newer file (nothing written).
     """
     path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise DatabaseFileError(f"数据库文件不存在：{path}")
+        info = read_schema_info(path)
+        if info.needs_upgrade:
+            raise DatabaseFileError(
+                f"“{path}”是旧版本的数据库，需要先升级才能打开，只读方式无法升级。")
+        return Database(path, make_engine(path, read_only=True), read_only=True)
     if not path.exists():
         if not create:
             raise DatabaseFileError(f"数据库文件不存在：{path}")

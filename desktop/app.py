@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 from pathlib import Path
 from types import TracebackType
 
@@ -12,8 +14,10 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
 
 import resources
+from db.backups import ensure_daily_backup, list_backups
 from db.database import Database, open_database
 from db.errors import KepuError
+from db.lock import DatabaseBusyError, DatabaseLock
 from db.offices import list_offices
 from desktop import messages
 from desktop.first_run import FirstRunDialog
@@ -116,25 +120,89 @@ def _install_excepthook() -> None:
     sys.excepthook = hook
 
 
+# The writer's lock of each open database, held while the program has it open.
+_LOCKS: dict[int, DatabaseLock] = {}
+
+
+def hold_lock(db: Database) -> None:
+    """Take the writer's lock of a database just created by the first-run dialog."""
+    if id(db) not in _LOCKS:
+        _LOCKS[id(db)] = DatabaseLock(db.path, "科普台账图形界面").acquire()
+
+
+def release_lock(db: Database) -> None:
+    lock = _LOCKS.pop(id(db), None)
+    if lock is not None:
+        lock.release()
+
+
+def start_daily_backup(db: Database) -> threading.Thread | None:
+    """The day's first-session backup, in the background (verified, then rotated)."""
+    if db.read_only:
+        return None
+
+    def work() -> None:
+        try:
+            info = ensure_daily_backup(db.path)
+            if info is not None:
+                log.info("每日自动备份完成：%s", info.path.name)
+        except Exception:  # noqa: BLE001 - a failed backup must not stop the program
+            log.exception("每日自动备份失败")
+
+    thread = threading.Thread(target=work, name="daily-backup", daemon=True)
+    thread.start()
+    return thread
+
+
 def _has_office(db: Database) -> bool:
     with db.session() as session:
         return bool(list_offices(session))
 
 
-def ask_after_open_error(err: KepuError, parent: QWidget | None = None) -> Path | None:
-    """Show why a file cannot be opened; the other file chosen, or None to quit."""
+READ_ONLY = "read-only"
+RESTORED = "restored"
+
+
+def ask_after_open_error(err: KepuError, parent: QWidget | None = None, *,
+                         path: Path | None = None,
+                         offer_read_only: bool = False) -> Path | str | None:
+    """Show why a file cannot be opened and offer the ways out.
+
+    Returns:
+        Another file chosen, ``READ_ONLY`` (open this one read-only),
+        ``RESTORED`` (a backup was restored over it: try again), or None to quit.
+    """
+    backups = list_backups(path) if path is not None and path.exists() else []
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle("无法打开数据库")
     box.setText(str(err))
-    box.setInformativeText("可以选择其他数据库文件，或退出程序。")
+    ways = []
+    restore = read_only = None
+    if backups and not isinstance(err, DatabaseBusyError):
+        restore = box.addButton("从备份恢复…", QMessageBox.ButtonRole.AcceptRole)
+        ways.append("从备份恢复")
+    if offer_read_only:
+        read_only = box.addButton("以只读方式打开", QMessageBox.ButtonRole.AcceptRole)
+        ways.append("以只读方式打开")
     choose = box.addButton("选择其他文件…", QMessageBox.ButtonRole.AcceptRole)
     quit_button = box.addButton("退出", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(choose)
+    box.setInformativeText("可以" + "、".join([*ways, "选择其他数据库文件"]) + "，或退出程序。")
+    box.setDefaultButton(restore or read_only or choose)
     box.setEscapeButton(quit_button)
     while True:
         box.exec()
-        if box.clickedButton() is not choose:
+        clicked = box.clickedButton()
+        if clicked is read_only and read_only is not None:
+            return READ_ONLY
+        if clicked is restore and restore is not None and path is not None:
+            from desktop.restore_dialog import RestoreDialog
+
+            dialog = RestoreDialog(path, parent)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                return RESTORED
+            continue
+        if clicked is not choose:
             return None
         chosen, _filter = QFileDialog.getOpenFileName(
             parent, "选择科普台账数据库文件", "",
@@ -153,19 +221,36 @@ def open_or_set_up(path: Path, parent: QWidget | None = None) -> tuple[Database 
         not be opened and the user chose 退出.
 
     """
+    read_only = False
     while True:
         if not path.exists():
             dialog = FirstRunDialog(path, parent)
             if dialog.exec() != QDialog.DialogCode.Accepted or dialog.database is None:
                 return None, 0
+            hold_lock(dialog.database)
             return dialog.database, 0
         try:
-            db = open_database(path)
+            if read_only:
+                return open_database(path, read_only=True), 0
+            if not os.access(path, os.W_OK):
+                raise KepuError(f"数据库文件“{path}”是只读的（没有写入权限），不能保存修改。")
+            lock = DatabaseLock(path, "科普台账图形界面").acquire()
+            try:
+                db = open_database(path)
+            except BaseException:
+                lock.release()
+                raise
+            _LOCKS[id(db)] = lock
         except KepuError as err:
-            other = ask_after_open_error(err, parent)
-            if other is None:
+            busy_or_read_only = isinstance(err, DatabaseBusyError) or "只读" in str(err)
+            answer = ask_after_open_error(err, parent, path=path,
+                                          offer_read_only=busy_or_read_only)
+            if answer is None:
                 return None, 1
-            path = other
+            if answer == READ_ONLY:
+                read_only = True
+            elif isinstance(answer, Path):
+                path, read_only = answer, False
             continue
         if _has_office(db):
             return db, 0
@@ -184,9 +269,16 @@ def run_gui(db_path: Path) -> int:
     db, code = open_or_set_up(Path(db_path))
     if db is None:
         return code
+    backup = start_daily_backup(db)
     try:
         window = MainWindow(db)
+        if db.read_only:
+            window.setWindowTitle(window.windowTitle() + "（只读）")
+            window.statusBar().showMessage("数据库以只读方式打开：可以查看和导出，不能修改。")
         window.show()
         return app.exec()
     finally:
+        if backup is not None:
+            backup.join(timeout=30)  # let a running copy finish (it is atomic anyway)
         db.close()
+        release_lock(db)

@@ -96,8 +96,14 @@ def build_parser() -> ChineseArgumentParser:
     s.add_argument("--json", action="store_true", help="以 JSON 输出")
     s.add_argument("--office-code", metavar="CODE", help="数据库中有多个单位时指定行政区划代码")
 
-    s = sub.add_parser("backup", help="备份数据库（经校验的完整副本）")
-    s.add_argument("--to", metavar="PATH", help="备份文件或文件夹（默认：数据库旁的 backups 文件夹）")
+    s = sub.add_parser("backup", help="备份数据库和佐证材料（经校验的完整副本）")
+    s.add_argument("--to", metavar="PATH",
+                   help="另存一份数据库副本到此文件或文件夹（默认：数据库旁的 backups 文件夹，含佐证材料）")
+
+    sub.add_parser("backups", help="列出已有的备份（日期、原因、记录数）")
+
+    s = sub.add_parser("restore", help="用备份恢复数据库（当前数据库先另存）")
+    s.add_argument("file", metavar="FILE", help="备份文件（kepu backups 列出的文件）")
 
     s = sub.add_parser("check", help="检查数据库完整性与数据结构版本")
     s.add_argument("--repair", action="store_true", help="重建与活动记录不一致的全文检索索引")
@@ -232,13 +238,46 @@ def cmd_figures(args: argparse.Namespace, path: Path) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, path: Path) -> int:
+    from db.backups import make_backup
     from db.database import backup_file, read_schema_info
 
     if not path.exists():
         raise DatabaseFileError(f"数据库文件不存在：{path}")
     read_schema_info(path)  # refuse foreign / corrupt files with a clear message
-    dest = backup_file(path, Path(args.to).expanduser() if args.to else None)
+    if args.to:
+        dest = backup_file(path, Path(args.to).expanduser())
+    else:
+        dest = make_backup(path, "manual").path
     print(f"已备份并校验：{dest}")
+    return 0
+
+
+def cmd_backups(_args: argparse.Namespace, path: Path) -> int:
+    from db.backups import list_backups
+
+    backups = list_backups(path)
+    if not backups:
+        print(f"数据库 {path} 还没有备份。")
+        return 0
+    print(f"数据库 {path} 的备份（最新的在前）：")
+    for b in backups:
+        counts = ("无法读取" if b.activities is None else
+                  f"活动 {b.activities} 项，学员 {b.trainees} 人，佐证材料 {b.attachments} 个")
+        print(f"{b.created:%Y-%m-%d %H:%M}  {b.reason_label:<8}  {counts}  "
+              f"{b.size / 1_048_576:.1f} MB  {b.path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, path: Path) -> int:
+    from db.backups import restore_backup
+
+    backup = Path(args.file).expanduser()
+    if not backup.exists():
+        raise DatabaseFileError(f"备份文件不存在：{backup}")
+    aside = restore_backup(path, backup)
+    print(f"已用 {backup.name} 恢复数据库：{path}")
+    if aside.exists():
+        print(f"恢复前的数据库已另存为：{aside}")
     return 0
 
 
@@ -405,7 +444,32 @@ COMMANDS = {
     "check": cmd_check,
     "import": cmd_import,
     "template": cmd_template,
+    "backups": cmd_backups,
+    "restore": cmd_restore,
 }
+# Commands that write to the database take its lock (one writer at a time).
+WRITE_COMMANDS = {"init", "demo", "import", "restore"}
+
+
+def _run(args: argparse.Namespace, path: Path) -> int:
+    from db.lock import DatabaseLock
+
+    writes = args.command in WRITE_COMMANDS and not getattr(args, "dry_run", False)
+    if not writes:
+        return COMMANDS[args.command](args, path)
+    existed = path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = DatabaseLock(path, f"kepu {args.command} 命令")
+    try:
+        with lock:
+            return COMMANDS[args.command](args, path)
+    finally:
+        if not path.exists():  # nothing was created: leave no lock file or folder behind
+            with contextlib.suppress(OSError):
+                lock_file = path.with_name(path.name + ".lock")
+                lock_file.unlink(missing_ok=True)
+                if not existed:
+                    path.parent.rmdir()
 
 
 def _database_error_message(err: sa_exc.OperationalError) -> str:
@@ -435,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from desktop.app import run_gui
 
             return run_gui(path)
-        return COMMANDS[args.command](args, path)
+        return _run(args, path)
     except KepuError as err:
         _err(str(err))
         return 2

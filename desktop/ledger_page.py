@@ -350,6 +350,30 @@ class FilterBar(QWidget):
         self.search_timer.stop()  # clearing the text restarted it
         self.changed.emit()
 
+    def set_request(self, request: dict[str, object]) -> None:
+        """Show what a request from another page asks for (see LedgerPage.apply_request)."""
+        self._quiet = True
+        try:
+            self.search_edit.clear()
+            for combo in self.combos():
+                combo.setCurrentIndex(0)
+            first, last = request.get("date_from"), request.get("date_to")
+            self.date_combo.setCurrentIndex(
+                self.date_combo.findText(CUSTOM_DATES if first or last else ALL_DATES))
+            self.date_from.set_value(first if isinstance(first, dt.date) else None)
+            self.date_to.set_value(last if isinstance(last, dt.date) else None)
+            for key, combo in (("form_id", self.form_combo),
+                               ("campaign_id", self.campaign_combo),
+                               ("group_id", self.group_combo)):
+                value = request.get(key)
+                if value:
+                    combo.setCurrentIndex(max(combo.findData(value), 0))
+            self.missing_check.setChecked(bool(request.get("missing_evidence")))
+        finally:
+            self._quiet = False
+        self.search_timer.stop()
+        self.changed.emit()
+
     def pick_dates(self, name: str) -> None:
         """Choose a quick range (本月, 上月, 本季度, 本年, 上年) or 全部日期."""
         index = self.date_combo.findText(name)
@@ -771,6 +795,23 @@ class LedgerPage(QWidget):
         ids = self.selected_ids()
         return ids[0] if ids else None
 
+    def apply_request(self, request: dict[str, object]) -> None:
+        """Show the activities another page points at (the dashboard's cards and to-dos).
+
+        Keys (all optional): ``date_from``/``date_to`` (dates), ``form_id``,
+        ``campaign_id``, ``group_id``, ``missing_evidence`` (bool), ``ids`` (the
+        activities to select) and ``label`` (what the request is, shown above the
+        table).
+        """
+        self.filter_bar.set_request(request)
+        ids = request.get("ids")
+        if isinstance(ids, list | tuple) and ids:
+            self.select_ids([str(i) for i in ids])
+        label = request.get("label")
+        if label:
+            self.note_label.setText(str(label))
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def select_ids(self, ids: Iterable[str]) -> bool:
         """Select the rows of ``ids`` (those shown) and scroll to the first; False if none."""
         rows = sorted(r for r in (self.model.row_of(i) for i in ids) if r is not None)
@@ -819,7 +860,8 @@ class LedgerPage(QWidget):
         """Another page saved something (the main window calls this)."""
         if self.isVisible():
             self.refresh()
-        # else: showEvent() reads again when the clerk comes back to the page
+        else:  # showEvent() reads again when the clerk comes to the page
+            self._stale = True
 
     @Slot()
     def refresh(self) -> None:
@@ -1048,9 +1090,10 @@ class LedgerPage(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """Coming back to the page: read again, other pages may have changed things."""
         super().showEvent(event)
-        if self._shown_once:
+        if self._shown_once or getattr(self, "_stale", False):
             self.refresh()
         self._shown_once = True
+        self._stale = False
 
 
 # -- benchmark hook ------------------------------------------------------------------------

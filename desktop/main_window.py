@@ -10,6 +10,7 @@ import PySide6
 from PySide6.QtCore import QSettings, QSize, Qt, QUrl, Slot, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from db.database import Database, head_revision
 from db.offices import OfficeInfo, get_office
 from db.overview import Overview
 from desktop.catalog_page import CatalogPage
+from desktop.dashboard_page import DashboardPage
 from desktop.ledger_page import LedgerPage
 from desktop.overview_page import OverviewPage
 from desktop.settings_page import SettingsPage
@@ -41,6 +43,7 @@ PageFactory = Callable[[Database, OfficeInfo], QWidget]
 # have a ``changed`` signal (emitted after it saved something) and a
 # ``data_changed()`` slot (called when another page saved something).
 PAGES: list[tuple[str, PageFactory]] = [
+    ("首页", lambda db, office: DashboardPage(db, office)),
     ("活动台账", lambda db, office: LedgerPage(db, office)),
     ("学员", lambda db, office: TraineePage(db, office)),
     ("年度目标", lambda db, office: TargetsPage(db, office)),
@@ -49,7 +52,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("设置", lambda db, office: SettingsPage(db, office)),
     ("数据概况", lambda db, office: OverviewPage(db)),
 ]
-START_PAGE = "活动台账"
+START_PAGE = "首页"
 OVERVIEW = "数据概况"
 SETTINGS_PAGE = "main_window/page"
 
@@ -115,6 +118,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
+        self._route_dashboard()
 
         self.path_label = QLabel(str(db.path))
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -138,6 +142,9 @@ class MainWindow(QMainWindow):
         self.backup_action.setShortcut(QKeySequence("Ctrl+B"))
         self.backup_action.triggered.connect(self.backup)
         file_menu.addAction(self.backup_action)
+        self.restore_action = QAction("从备份恢复(&R)…", self)
+        self.restore_action.triggered.connect(self.restore_from_backup)
+        file_menu.addAction(self.restore_action)
         self.open_folder_action = QAction("打开数据所在文件夹(&O)", self)
         self.open_folder_action.triggered.connect(self.open_data_folder)
         file_menu.addAction(self.open_folder_action)
@@ -155,6 +162,44 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     # -- pages -------------------------------------------------------------------
+
+    def _route_dashboard(self) -> None:
+        dashboard = self.pages.get("首页")
+        if not isinstance(dashboard, DashboardPage):
+            return
+        dashboard.open_ledger.connect(self.open_ledger)
+        dashboard.open_targets.connect(lambda: self.show_page("年度目标"))
+        dashboard.new_activity.connect(self.new_activity)
+        dashboard.open_reports.connect(self.open_reports)
+
+    @Slot(object)
+    def open_ledger(self, request: dict[str, object]) -> None:
+        """Show the ledger filtered as another page asks."""
+        ledger = self.show_page("活动台账")
+        if isinstance(ledger, LedgerPage):
+            ledger.apply_request(request)
+
+    @Slot(str)
+    def open_reports(self, month: str) -> None:
+        """Show the reports page on a month."""
+        if "报表" not in self.pages:
+            return
+        page = self.show_page("报表")
+        show_month = getattr(page, "show_month", None)
+        if show_month is not None:
+            show_month(month)
+
+    @Slot(object)
+    def new_activity(self, initial: object) -> None:
+        """Open the activity form pre-filled (e.g. for an upcoming campaign)."""
+        from desktop.activity_form import ActivityDialog
+
+        dialog = ActivityDialog(self.db, self.office, initial=initial, parent=self)  # type: ignore[arg-type]
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.data_changed(None)
+        finally:
+            dialog.deleteLater()
 
     @Slot(int)
     def _show_page(self, row: int) -> None:
@@ -241,6 +286,31 @@ class MainWindow(QMainWindow):
 
     def _backup_cancelled(self) -> None:
         self.statusBar().showMessage("已取消备份，未保留备份文件", 10_000)
+
+    @Slot()
+    def restore_from_backup(self) -> None:
+        """Replace the database with a chosen backup, then reload every page."""
+        from desktop.restore_dialog import RestoreDialog
+
+        if self.running_jobs():
+            QMessageBox.information(self, "科普台账", "后台任务还在进行，请等它完成后再恢复。")
+            return
+        if self.db.read_only:
+            QMessageBox.information(self, "科普台账", "数据库以只读方式打开，不能恢复。")
+            return
+        if not all(self._can_leave(page) for page in self.pages.values()):
+            return
+        self.db.engine.dispose()  # no connection may hold the old file
+        dialog = RestoreDialog(self.db.path, self)
+        restored = dialog.exec() == QDialog.DialogCode.Accepted
+        self.db.engine.dispose()
+        if not restored:
+            return
+        self.data_changed()
+        QMessageBox.information(
+            self, "恢复完成",
+            f"已用 {dialog.restored_from.name if dialog.restored_from else '备份'} 恢复数据库。\n"
+            f"恢复前的数据库另存为：\n{dialog.kept_aside}")
 
     @Slot()
     def open_data_folder(self) -> None:

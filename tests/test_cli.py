@@ -253,3 +253,42 @@ def test_demo_with_a_bad_year_creates_nothing(capsys, tmp_path: Path) -> None:  
     code, _out, err = run(capsys, "--db", str(path), "demo", "--year", "1850")
     assert code == 2 and err.startswith("错误：")
     assert not path.exists()
+
+
+def test_backups_list_and_restore(capsys, db: Database, office: OfficeInfo) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from db.catalogs import find_entry
+    from db.models import Activity
+
+    code, out, _err = run(capsys, "--db", str(db.path), "backup")
+    assert code == 0
+    backup = Path(out.strip().split("：", 1)[1])
+    with db.write() as s:
+        s.add(Activity(office_id=office.id, title="备份后新增", start_date=dt.date(2025, 9, 3),
+                       end_date=dt.date(2025, 9, 3), form_id=find_entry(s, "form", "讲座").id))
+    db.close()
+    code, out, _err = run(capsys, "--db", str(db.path), "backups")
+    assert code == 0 and "手动备份" in out and str(backup) in out
+    code, out, err = run(capsys, "--db", str(db.path), "restore", str(backup))
+    assert code == 0, err
+    assert "恢复前的数据库已另存为" in out
+    import sqlite3
+
+    with sqlite3.connect(db.path) as con:
+        assert con.execute("SELECT COUNT(*) FROM activity").fetchone()[0] == 0
+    con.close()
+
+
+def test_a_write_command_is_refused_while_the_gui_holds_the_database(
+        capsys, db: Database, tmp_path: Path) -> None:  # noqa: ANN001
+    from db.lock import DatabaseLock
+
+    sheet = tmp_path / "花名册.xlsx"
+    code, _out, _err = run(capsys, "template", "trainees", str(sheet))
+    assert code == 0
+    with DatabaseLock(db.path, "科普台账图形界面"):
+        code, _out, err = run(capsys, "--db", str(db.path), "import", "trainees", str(sheet))
+        assert code == 2 and "正被" in err and "科普台账图形界面" in err
+        code, _out, _err = run(capsys, "--db", str(db.path), "figures", "2025")
+        assert code == 0  # readers are fine

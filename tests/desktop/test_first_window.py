@@ -287,7 +287,7 @@ def test_open_or_set_up_corrupt_file(tmp_path: Path, db: Database,
     errors: list[str] = []
     answers = iter([db.path, None])
 
-    def ask(err: KepuError, _parent: Any = None) -> Path | None:
+    def ask(err: KepuError, _parent: Any = None, **_kw: Any) -> Path | None:
         errors.append(str(err))
         return next(answers)
 
@@ -358,7 +358,7 @@ def test_main_window_title_and_overview_counts(qtbot: Any, db: Database) -> None
     assert window.windowTitle() == "科普台账 — 金井镇"
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
         title for title, _ in PAGES]
-    assert window.stack.currentWidget().widget() is window.pages["活动台账"]  # daily screen
+    assert window.stack.currentWidget().widget() is window.pages["首页"]  # the dashboard first
     page = window.show_page("数据概况")
     assert isinstance(page, OverviewPage)
     counts = {attr: label.text() for attr, label in page.count_labels.items()}
