@@ -243,6 +243,67 @@ _SITES = text(
 )
 
 
+@dataclass(frozen=True)
+class _RosterAggregates:
+    """What the rosters contribute, per category id (None: no category)."""
+
+    roster_sizes: dict[str, int]
+    # category id → [people in period, people in year, 人次 in period, 人次 in year]
+    by_category: dict[str | None, tuple[int, int, int, int]]
+    monthly_people: list[int]
+
+
+# Per-person aggregates are the expensive part (one pass over every attendance of
+# the year). They only change when a roster changes, which the ``data_version``
+# counter (kept by triggers) tells; so they are cached under it.
+_ROSTER_CACHE: dict[tuple[str, ...], tuple[int, _RosterAggregates]] = {}
+_ROSTER_CACHE_SIZE = 16
+
+
+def _roster_version(session: Session) -> int | None:
+    try:
+        return session.execute(
+            text("SELECT n FROM data_version WHERE name = 'roster'")).scalar()
+    except Exception:  # noqa: BLE001 - an older schema without the counter: no caching
+        return None
+
+
+def _roster_aggregates(session: Session, params: dict[str, str],
+                       period: Period) -> _RosterAggregates:
+    key = (str(session.get_bind().url), params["office"], params["start"], params["end"],
+           period.start.isoformat(), params["training_form"])
+    version = _roster_version(session)
+    cached = _ROSTER_CACHE.get(key)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
+    roster_sizes: dict[str, int] = dict(session.execute(_ROSTER_SIZES, params).all())
+    period_mask = sum(1 << m for m in period.months)
+    category_of = dict(session.execute(_CATEGORIES, params).all())
+    mask_counts: defaultdict[int, int] = defaultdict(int)
+    sums: defaultdict[str | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for trainee_id, mask, attend_ytd, attend_period in session.execute(
+        _PEOPLE, {**params, "period_start": period.start.isoformat()}
+    ):
+        mask_counts[mask] += 1
+        row = sums[category_of.get(trainee_id)]
+        row[0] += 1 if mask & period_mask else 0
+        row[1] += 1
+        row[2] += attend_period
+        row[3] += attend_ytd
+    monthly_people = [0] * 13
+    for mask, n in mask_counts.items():
+        for m in range(1, 13):
+            if mask >> m & 1:
+                monthly_people[m] += n
+    result = _RosterAggregates(roster_sizes, {k: (v[0], v[1], v[2], v[3])
+                                              for k, v in sums.items()}, monthly_people)
+    if version is not None:
+        if len(_ROSTER_CACHE) >= _ROSTER_CACHE_SIZE:
+            _ROSTER_CACHE.pop(next(iter(_ROSTER_CACHE)))
+        _ROSTER_CACHE[key] = (version, result)
+    return result
+
+
 class _Months:
     """Per-code sums for months 1..12 (index 0 unused)."""
 
@@ -301,7 +362,8 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
         "training_form": training_form,
     }
 
-    roster_sizes: dict[str, int] = dict(session.execute(_ROSTER_SIZES, params).all())
+    rosters = _roster_aggregates(session, params, period)
+    roster_sizes = rosters.roster_sizes
     groups: defaultdict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for activity_id, group_id, value in session.execute(_GROUPS, params):
         groups[activity_id].append((group_id, value))
@@ -350,32 +412,18 @@ def compute_figures(session: Session, office: OfficeInfo, period: Period) -> Fig
     # Per person on the rosters: distinct people per month, period, year and
     # category, and roster 人次 by category. ``direct`` holds [period, ytd].
     direct: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0])
-    period_mask = sum(1 << m for m in period.months)
-    category_of = dict(session.execute(_CATEGORIES, params).all())
-    mask_counts: defaultdict[int, int] = defaultdict(int)
-    for trainee_id, mask, attend_ytd, attend_period in session.execute(
-        _PEOPLE, {**params, "period_start": period.start.isoformat()}
-    ):
-        mask_counts[mask] += 1
-        in_period = 1 if mask & period_mask else 0
-        people_row = direct["train.people"]
-        people_row[0] += in_period
-        people_row[1] += 1
-        category_id = category_of.get(trainee_id)
-        if category_id:
-            code = by_id[category_id].code
-            row = direct[f"train.{code}.people"]
-            row[0] += in_period
-            row[1] += 1
-            for key in (f"train.{code}.attend", f"group.{code}.attend"):
-                row = direct[key]
-                row[0] += attend_period
-                row[1] += attend_ytd
-    monthly_people = [0] * 13
-    for mask, n in mask_counts.items():
-        for m in range(1, 13):
-            if mask >> m & 1:
-                monthly_people[m] += n
+    for category_id, (people_p, people_y, attend_p, attend_y) in rosters.by_category.items():
+        key = by_id[category_id].code if category_id else None
+        for code, values in (("train.people", (people_p, people_y)),
+                             (f"train.{key}.people", (people_p, people_y)),
+                             (f"train.{key}.attend", (attend_p, attend_y)),
+                             (f"group.{key}.attend", (attend_p, attend_y))):
+            if key is None and code != "train.people":
+                continue
+            row = direct[code]
+            row[0] += values[0]
+            row[1] += values[1]
+    monthly_people = rosters.monthly_people
 
     sites = {
         f"site.{by_id[kind_id].code}.count": n

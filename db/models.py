@@ -384,3 +384,12 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON)
+
+
+class DataVersion(Base):
+    """Counters bumped by triggers when data that cached figures depend on changes."""
+
+    __tablename__ = "data_version"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -281,3 +281,36 @@ def test_split_evenly() -> None:
     assert split_evenly(10, 3) == [4, 3, 3]
     assert split_evenly(0, 2) == [0, 0]
     assert split_evenly(5, 0) == []
+
+
+def test_cached_roster_figures_follow_every_roster_change(db, office, data) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    def version() -> int:
+        with db.session() as s:
+            return s.execute(text("SELECT n FROM data_version WHERE name = 'roster'")).scalar()
+
+    assert pair(figures(db, office, "2025-09"), "train.老年人.people") == (2, 2)
+    before = version()
+    with db.write() as s:  # an ordinary lecture leaves the roster figures alone
+        s.add(Activity(office_id=office.id, title="新讲座", start_date=D(2025, 9, 1),
+                       end_date=D(2025, 9, 1), form_id=s.get(Activity, data["A1"]).form_id,
+                       attend=10))
+    assert version() == before
+    assert figures(db, office, "2025-09")["act.attend"].period == 488
+    with db.write() as s:  # P2 becomes a 农民
+        farmer = find_entry(s, "group", "农民").id
+        s.get(Trainee, data["P2"]).category_id = farmer
+    assert version() > before
+    figs = figures(db, office, "2025-09")
+    assert pair(figs, "train.老年人.people") == (1, 1)
+    assert pair(figs, "train.农民.people") == (2, 2)
+    with db.write() as s:  # T3 (P1 P3 P4) moves to October
+        t3 = s.get(Activity, data["T3"])
+        t3.start_date = t3.end_date = D(2025, 10, 2)
+    figs = figures(db, office, "2025-09")
+    assert figs["train.attend"].period == 57 - 3
+    assert figs["train.people"].period == 3  # P4 only attended T3
+    with db.write() as s:  # another roster entry
+        s.add(Attendance(activity_id=data["T1"], trainee_id=data["P5"]))
+    assert figures(db, office, "2025-09")["train.people"].period == 4
