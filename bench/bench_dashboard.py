@@ -18,7 +18,6 @@ Prints medians of:
 from __future__ import annotations
 
 import argparse
-import gc
 import datetime as dt
 import os
 import sqlite3
@@ -33,13 +32,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 
-# shiboken6 6.12.0 on Python 3.11 drops one reference to None per call of a Qt
-# method returning nothing (None is immortal only from 3.12); after some tens of
-# thousands of such calls (a few hundred chart repaints) Python aborts with
-# "deallocating None". Hold enough references for this benchmark to finish; the
-# real fix is PySide6 < 6.12 on 3.11, or Python ≥ 3.12.
-_NONE_GUARD = [None] * 5_000_000 if sys.version_info < (3, 12) else []
-gc.freeze()  # keep the guard out of the garbage collector's scans
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer  # noqa: E402

@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 
 from db.errors import DatabaseFileError, KepuError
 from db.paths import resolve_db_path
+from desktop import cli_reports
 from desktop.logs import setup_logging
 
 log = logging.getLogger("kepu")
@@ -76,6 +77,8 @@ def build_parser() -> ChineseArgumentParser:
     p.add_argument("--db", metavar="PATH",
                    help="数据库文件（默认：用户数据文件夹中的 kepu.sqlite；也可用环境变量 KEPU_DB）")
     p.add_argument("--version", action="store_true", help="显示版本号并退出")
+    p.add_argument("--selftest", action="store_true",
+                   help="自检：在临时文件夹中建库、升级、写演示数据、计算指标、导出 Excel 和 PDF，成功则退出码为 0")
     sub = p.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
 
     s = sub.add_parser("init", help="创建数据库并设置填报单位")
@@ -129,6 +132,7 @@ def build_parser() -> ChineseArgumentParser:
     s.add_argument("what", choices=["trainees", "activities"], metavar="trainees|activities",
                    help="trainees：花名册模板；activities：活动台账模板")
     s.add_argument("out", metavar="OUT.xlsx", help="要写入的模板文件")
+    cli_reports.register(sub)
     return p
 
 
@@ -447,8 +451,9 @@ COMMANDS = {
     "backups": cmd_backups,
     "restore": cmd_restore,
 }
+COMMANDS.update(cli_reports.COMMANDS)
 # Commands that write to the database take its lock (one writer at a time).
-WRITE_COMMANDS = {"init", "demo", "import", "restore"}
+WRITE_COMMANDS = {"init", "demo", "import", "restore", "submit", "reopen"}
 
 
 def _run(args: argparse.Namespace, path: Path) -> int:
@@ -494,6 +499,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(version_text())
             return 0
+        if args.selftest:
+            from desktop.selftest import run_selftest
+
+            return run_selftest()
         path = resolve_db_path(args.db)
         if args.command is None:
             from desktop.app import run_gui

@@ -30,6 +30,7 @@ from desktop.catalog_page import CatalogPage
 from desktop.dashboard_page import DashboardPage
 from desktop.ledger_page import LedgerPage
 from desktop.overview_page import OverviewPage
+from desktop.reports_page import ReportsPage
 from desktop.settings_page import SettingsPage
 from desktop.sites_page import SitesPage
 from desktop.targets_page import TargetsPage
@@ -46,6 +47,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("首页", lambda db, office: DashboardPage(db, office)),
     ("活动台账", lambda db, office: LedgerPage(db, office)),
     ("学员", lambda db, office: TraineePage(db, office)),
+    ("报表", lambda db, office: ReportsPage(db, office)),
     ("年度目标", lambda db, office: TargetsPage(db, office)),
     ("科普阵地", lambda db, office: SitesPage(db, office)),
     ("目录设置", lambda db, office: CatalogPage(db, office)),
