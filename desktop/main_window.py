@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from db.database import Database, head_revision
 from db.offices import OfficeInfo, get_office
-from db.overview import Overview
+from db.overview import Overview, database_overview
 from desktop.catalog_page import CatalogPage
 from desktop.dashboard_page import DashboardPage
 from desktop.ledger_page import LedgerPage
@@ -63,6 +63,19 @@ SETTINGS_GEOMETRY = "main_window/geometry"
 SETTINGS_BACKUP_DIR = "backup/last_dir"
 
 
+class _Pages(dict[str, QWidget]):
+    """The pages built so far; looking one up builds it."""
+
+    def __init__(self, build: Callable[[str], QWidget]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, title: str) -> QWidget:
+        page = self._build(title)
+        self[title] = page
+        return page
+
+
 def settings() -> QSettings:
     """The user's preferences (window geometry, last folders)."""
     return QSettings("kepu", "kepu")
@@ -82,24 +95,19 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("nav")
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stack = QStackedWidget()
-        self.pages: dict[str, QWidget] = {}
-        for title, factory in PAGES:
-            page = factory(db, self.office)
-            self.pages[title] = page
+        # Pages are built when first shown (start-up builds only the start page);
+        # ``self.pages[title]`` builds one on demand, iterating sees the built ones.
+        self.pages = _Pages(self._build_page)
+        self._holders: dict[str, QScrollArea] = {}
+        for title, _factory in PAGES:
             # On a screen narrower than a page needs (1024×768), scroll rather than
             # force the window wider than the screen.
             holder = QScrollArea()
-            holder.setWidget(page)
             holder.setWidgetResizable(True)
             holder.setFrameShape(QFrame.Shape.NoFrame)
+            self._holders[title] = holder
             self.stack.addWidget(holder)
             self.nav.addItem(title)
-            changed = getattr(page, "changed", None)
-            if changed is not None:
-                changed.connect(lambda source=page: self.data_changed(source))
-            office_saved = getattr(page, "office_saved", None)
-            if office_saved is not None:
-                office_saved.connect(self._office_saved)
         metrics = self.nav.fontMetrics()
         for row in range(self.nav.count()):
             self.nav.item(row).setSizeHint(QSize(0, metrics.height() + 16))
@@ -120,7 +128,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
-        self._route_dashboard()
 
         self.path_label = QLabel(str(db.path))
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -128,11 +135,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.path_label, 1)
         self.statusBar().addPermanentWidget(self.records_label)
 
-        overview_page = self.pages.get(OVERVIEW)
-        if isinstance(overview_page, OverviewPage):
-            overview_page.overview_changed.connect(self.show_overview)
-            if overview_page.overview is not None:
-                self.show_overview(overview_page.overview)
+        self.show_overview(database_overview(db))
 
         self._restore_geometry()
 
@@ -165,10 +168,23 @@ class MainWindow(QMainWindow):
 
     # -- pages -------------------------------------------------------------------
 
-    def _route_dashboard(self) -> None:
-        dashboard = self.pages.get("首页")
-        if not isinstance(dashboard, DashboardPage):
-            return
+    def _build_page(self, title: str) -> QWidget:
+        factory = dict(PAGES)[title]
+        page = factory(self.db, self.office)
+        self._holders[title].setWidget(page)
+        changed = getattr(page, "changed", None)
+        if changed is not None:
+            changed.connect(lambda source=page: self.data_changed(source))
+        office_saved = getattr(page, "office_saved", None)
+        if office_saved is not None:
+            office_saved.connect(self._office_saved)
+        if isinstance(page, OverviewPage):
+            page.overview_changed.connect(self.show_overview)
+        if isinstance(page, DashboardPage):
+            self._route_dashboard(page)
+        return page
+
+    def _route_dashboard(self, dashboard: DashboardPage) -> None:
         dashboard.open_ledger.connect(self.open_ledger)
         dashboard.open_targets.connect(lambda: self.show_page("年度目标"))
         dashboard.new_activity.connect(self.new_activity)
@@ -184,7 +200,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def open_reports(self, month: str) -> None:
         """Show the reports page on a month."""
-        if "报表" not in self.pages:
+        if "报表" not in dict(PAGES):
             return
         page = self.show_page("报表")
         show_month = getattr(page, "show_month", None)
@@ -213,6 +229,7 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(False)
             return
         self._row = row
+        self.pages[PAGES[row][0]]  # noqa: B018 - build it before it shows
         self.stack.setCurrentIndex(row)
         settings().setValue(SETTINGS_PAGE, PAGES[row][0])
 
@@ -244,6 +261,8 @@ class MainWindow(QMainWindow):
         overview_page = self.pages.get(OVERVIEW)
         if isinstance(overview_page, OverviewPage):
             overview_page.refresh()
+        else:
+            self.show_overview(database_overview(self.db))
 
     # -- overview / status bar ---------------------------------------------------
 
