@@ -62,6 +62,7 @@ from db.errors import KepuError, ValidationError
 from db.indicators import CATALOG_INDICATORS
 from db.offices import OfficeInfo
 from desktop import messages
+from desktop.field_errors import FieldErrors
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +244,7 @@ def confirm(parent: QWidget | None, text: str, ok_text: str) -> bool:
     return box.clickedButton() is ok
 
 
-class EntryDialog(QDialog):
+class EntryDialog(FieldErrors, QDialog):
     """新增 or 重命名 one catalog entry; the change is written when 确定 is pressed.
 
     A validation error is shown in red under its field and the dialog stays
@@ -344,31 +345,6 @@ class EntryDialog(QDialog):
         if isinstance(widget, QLineEdit):
             widget.textEdited.connect(lambda _text, f=field: self._clear_error(f))
         return box
-
-    def _clear_error(self, field: str) -> None:
-        label = self.error_labels[field]
-        label.clear()
-        label.hide()
-
-    def _clear_errors(self) -> None:
-        for field in self.error_labels:
-            self._clear_error(field)
-        self.general_error.clear()
-        self.general_error.hide()
-
-    def show_field_error(self, err: ValidationError) -> None:
-        """Show a message under the field it is about (or under the form)."""
-        label = self.error_labels.get(err.field or "")
-        if label is None:
-            self.general_error.setText(str(err))
-            self.general_error.show()
-            return
-        label.setText(str(err))
-        label.show()
-        widget = self._field_widgets[err.field or ""]
-        widget.setFocus()
-        if isinstance(widget, QLineEdit):
-            widget.selectAll()
 
     def props(self) -> dict[str, Any]:
         """The new entry's props: ``{"month": 4}`` for a campaign in April, else ``{}``."""

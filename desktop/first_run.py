@@ -24,6 +24,7 @@ from db.errors import KepuError, ValidationError
 from db.models import LEVELS
 from db.offices import create_office, log_init, validate_office
 from desktop import messages
+from desktop.field_errors import FieldErrors
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def _remove_new_database(path: Path, new_dirs: list[Path]) -> None:
             folder.rmdir()
 
 
-class FirstRunDialog(QDialog):
+class FirstRunDialog(FieldErrors, QDialog):
     """Ask for the office, then create the database file and the office in it.
 
     After ``exec()`` returned ``Accepted``, :attr:`database` is the open
@@ -187,32 +188,6 @@ class FirstRunDialog(QDialog):
             if name.endswith(level):
                 self.level_combo.setCurrentText(level)
                 return
-
-    def _clear_error(self, field: str) -> None:
-        label = self.error_labels.get(field)
-        if label is not None:
-            label.clear()
-            label.hide()
-
-    def _clear_errors(self) -> None:
-        for field in self.error_labels:
-            self._clear_error(field)
-        self.general_error.clear()
-        self.general_error.hide()
-
-    def show_field_error(self, err: ValidationError) -> None:
-        """Show a message next to the field it is about (or under the form)."""
-        label = self.error_labels.get(err.field or "")
-        if label is None:
-            self.general_error.setText(str(err))
-            self.general_error.show()
-            return
-        label.setText(str(err))
-        label.show()
-        widget = self._field_widgets[err.field or ""]
-        widget.setFocus()
-        if isinstance(widget, QLineEdit):
-            widget.selectAll()
 
     def _values(self) -> tuple[str, str, str, str, str]:
         population = self.population_edit.text()

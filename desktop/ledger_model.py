@@ -32,6 +32,7 @@ from PySide6.QtGui import QColor
 from db.database import Database
 from db.ledger import LedgerFilter, LedgerRow, ledger_count, ledger_ids, ledger_rows
 from db.offices import OfficeInfo
+from desktop.paged_model import IdRows
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -185,7 +186,7 @@ def _tooltip(row: LedgerRow, key: str) -> str | None:
     return None
 
 
-class LedgerModel(QAbstractTableModel):
+class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
     """The activities of one office matching a :class:`LedgerFilter`, in SQL order.
 
     Signals:
@@ -255,26 +256,6 @@ class LedgerModel(QAbstractTableModel):
     def drop_cache(self) -> None:
         """Forget the fetched rows; they are fetched again when next shown."""
         self._rows.clear()
-
-    def id_at(self, row: int) -> str:
-        """The activity id of ``row``."""
-        return self._ids[row]
-
-    def row_of(self, activity_id: str) -> int | None:
-        """The row showing ``activity_id``, or None when it is not shown."""
-        try:
-            return self._ids.index(activity_id)
-        except ValueError:
-            return None
-
-    def row_at(self, row: int) -> LedgerRow | None:
-        """The plain values of ``row`` (fetched if needed); None if it was deleted meanwhile."""
-        if not 0 <= row < len(self._ids):
-            return None
-        aid = self._ids[row]
-        if aid not in self._rows:
-            self._fetch_page(row)
-        return self._rows.get(aid)
 
     def _fetch_page(self, row: int) -> None:
         start = (row // PAGE_SIZE) * PAGE_SIZE

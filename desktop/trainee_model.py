@@ -47,6 +47,7 @@ from db.trainees import (
     trainee_count,
     trainee_rows,
 )
+from desktop.paged_model import IdRows
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -180,7 +181,7 @@ def _swap_rows(model: QAbstractItemModel, old_ids: Sequence[str], new_ids: Seque
 # -- the register -----------------------------------------------------------------------
 
 
-class TraineeModel(QAbstractTableModel):
+class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
     """The people of one office matching a search, in SQL order (by name).
 
     Args:
@@ -276,26 +277,6 @@ class TraineeModel(QAbstractTableModel):
     def is_marked(self, trainee_id: str) -> bool:
         """Whether the person is greyed out (see :meth:`set_marked`)."""
         return trainee_id in self._marked
-
-    def id_at(self, row: int) -> str:
-        """Return the trainee id of ``row``."""
-        return self._ids[row]
-
-    def row_of(self, trainee_id: str) -> int | None:
-        """Return the row showing ``trainee_id``, or None when it is not shown."""
-        try:
-            return self._ids.index(trainee_id)
-        except ValueError:
-            return None
-
-    def row_at(self, row: int) -> TraineeRow | None:
-        """Return the plain values of ``row`` (fetched if needed); None if deleted meanwhile."""
-        if not 0 <= row < len(self._ids):
-            return None
-        tid = self._ids[row]
-        if tid not in self._rows:
-            self._fetch_page(row)
-        return self._rows.get(tid)
 
     # -- full numbers of one person ---------------------------------------------------------
 
