@@ -14,7 +14,8 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
 
 import resources
-from db.backups import ensure_daily_backup, list_backups
+from db.backup_settings import run_scheduled_backup
+from db.backups import list_backups
 from db.database import Database, open_database
 from db.errors import KepuError
 from db.lock import DatabaseBusyError, DatabaseLock
@@ -137,17 +138,19 @@ def release_lock(db: Database) -> None:
 
 
 def start_daily_backup(db: Database) -> threading.Thread | None:
-    """The day's first-session backup, in the background (verified, then rotated)."""
+    """The scheduled backup (设置 → 自动备份), in the background (verified, then rotated)."""
     if db.read_only:
         return None
 
     def work() -> None:
         try:
-            info = ensure_daily_backup(db.path)
-            if info is not None:
-                log.info("每日自动备份完成：%s", info.path.name)
+            result = run_scheduled_backup(db.path)
+            if result.made is not None:
+                log.info("自动备份完成：%s", result.made.path.name)
+            if result.warning:
+                log.warning(result.warning)
         except Exception:  # noqa: BLE001 - a failed backup must not stop the program
-            log.exception("每日自动备份失败")
+            log.exception("自动备份失败")
 
     thread = threading.Thread(target=work, name="daily-backup", daemon=True)
     thread.start()
@@ -261,9 +264,19 @@ def open_or_set_up(path: Path, parent: QWidget | None = None) -> tuple[Database 
         return db, 0
 
 
-def run_gui(db_path: Path) -> int:
-    """The GUI entry point (``kepu`` with no subcommand); returns the exit code."""
+def run_gui(db_path: Path, *, explicit: bool = True) -> int:
+    """The GUI entry point (``kepu`` with no subcommand); returns the exit code.
+
+    Without an explicit ``--db``/``KEPU_DB``, a data location chosen in 设置
+    (更改数据文件位置) is used when that file exists.
+    """
     app = create_application(sys.argv[:1])
+    if not explicit:
+        from desktop.settings_page import DB_PATH_SETTING, next_start_setting
+
+        chosen = next_start_setting().value(DB_PATH_SETTING, "", type=str)
+        if chosen and Path(chosen).is_file():
+            db_path = Path(chosen)
     setup_logging()
     _install_excepthook()
     db, code = open_or_set_up(Path(db_path))

@@ -507,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from desktop.app import run_gui
 
-            return run_gui(path)
+            return run_gui(path, explicit=bool(args.db or os.environ.get("KEPU_DB")))
         return _run(args, path)
     except KepuError as err:
         _err(str(err))

@@ -4,20 +4,27 @@ Only settings that take effect now are shown: the office profile and
 signature defaults (:func:`db.offices.update_office`), 常住人口 by year
 (:func:`db.offices.set_year_population`, used for 人均科普经费), the monthly due
 day (:func:`db.reporting.set_due_day`), and where the database and its backups
-are, with a verified 立即备份.
+are, with a verified 立即备份; the automatic backup schedule and an extra
+folder (e.g. a USB stick) for a copy of each backup
+(:mod:`db.backup_settings`); and 更改数据文件位置…, which writes a verified copy
+of the database and its attachments to another folder and records it in
+QSettings ``database/path`` for the next start.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QIntValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,8 +41,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from db.backup_settings import (
+    OFF_WARNING,
+    SCHEDULES,
+    BackupSettings,
+    check_folder_writable,
+    copy_to_extra_folder,
+    get_backup_settings,
+    set_backup_settings,
+)
 from db.backups import list_backups, make_backup
-from db.database import Database
+from db.database import Database, backup_file
 from db.errors import KepuError, ValidationError
 from db.models import LEVELS
 from db.offices import (
@@ -45,7 +61,7 @@ from db.offices import (
     update_office,
     year_populations,
 )
-from db.paths import backup_dir_for
+from db.paths import attachment_dir_for, backup_dir_for
 from db.reporting import DEFAULT_DUE_DAY, due_day, set_due_day
 from desktop import messages
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
@@ -55,6 +71,52 @@ log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #555555;"
 OK_STYLE = "color: #2e7d32;"
+WARN_STYLE = "color: #e65100;"
+
+# Where the program should open the database at the next start (read by run_gui when
+# neither --db nor KEPU_DB is given).
+DB_PATH_SETTING = "database/path"
+
+
+def next_start_setting() -> QSettings:
+    return QSettings("kepu", "kepu")
+
+
+def copy_data_to(db_path: Path, folder: Path) -> Path:
+    """A verified copy of the database, and its attachment store, in ``folder``.
+
+    The database goes through :func:`db.database.backup_file` (online backup API,
+    integrity check); the ``<name>.files`` store is copied to a temporary folder,
+    checked file by file (sizes), then renamed. Nothing half-written is left.
+
+    Raises:
+        KepuError: the target exists already, or the copy failed.
+    """
+    target = folder / db_path.name
+    store = attachment_dir_for(db_path)
+    new_store = attachment_dir_for(target)
+    if target.exists() or new_store.exists():
+        raise KepuError(f"所选文件夹里已经有“{target.name}”，为免覆盖，请选择别的文件夹")
+    backup_file(db_path, target)
+    if not store.is_dir():
+        return target
+    tmp = new_store.with_name(new_store.name + ".part")
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(store, tmp)
+        for src in store.rglob("*"):
+            if src.is_file():
+                copy = tmp / src.relative_to(store)
+                if not copy.is_file() or copy.stat().st_size != src.stat().st_size:
+                    raise KepuError(f"佐证材料“{src.name}”复制后校验不一致")
+        os.replace(tmp, new_store)
+    except (OSError, KepuError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        target.unlink(missing_ok=True)
+        if isinstance(err, KepuError):
+            raise
+        raise KepuError(f"复制佐证材料失败：{err.strerror or err}") from err
+    return target
 
 # The ValidationError.field names of db.offices → the page's fields.
 OFFICE_FIELDS = ("单位名称", "行政区划代码", "级别", "所属区县", "常住人口", "填报人", "审核人",
@@ -88,7 +150,8 @@ class SettingsPage(QWidget):
         super().__init__(parent)
         self.db = db
         self.office = office
-        self.backup_job: BackgroundJob[Path] | None = None
+        self.backup_job: BackgroundJob[tuple[Path, Path | None, str]] | None = None
+        self.last_extra_copy: Path | None = None
         self.last_backup: Path | None = None
         self.error_labels: dict[str, QLabel] = {}
         self._fields: dict[str, QWidget] = {}
@@ -265,6 +328,37 @@ class SettingsPage(QWidget):
         self.backup_label.setObjectName("backup_result")
         self.backup_label.setWordWrap(True)
         self.backup_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.move_button = QPushButton("更改数据文件位置…")
+        self.move_button.setToolTip("把数据库和佐证材料复制到另一个文件夹，下次启动时使用新位置")
+        self.move_button.clicked.connect(self.move_data)
+        self.move_job: BackgroundJob[Path] | None = None
+        self.move_status = QLabel()
+        self.move_status.setObjectName("move_status")
+        self.move_status.setWordWrap(True)
+        self.move_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.schedule_combo = QComboBox()
+        for key, label in SCHEDULES.items():
+            self.schedule_combo.addItem(label, key)
+        self.schedule_combo.currentIndexChanged.connect(self._backup_settings_edited)
+        self.schedule_warning = QLabel(OFF_WARNING)
+        self.schedule_warning.setStyleSheet(ERROR_STYLE)
+        self.schedule_warning.setWordWrap(True)
+        self.schedule_warning.hide()
+        self.extra_label = QLabel()
+        self.extra_label.setObjectName("extra_folder")
+        self.extra_label.setWordWrap(True)
+        self.extra_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.extra_choose_button = QPushButton("选择…")
+        self.extra_choose_button.setToolTip("例如U盘：每次备份后再存一份校验过的副本到这里")
+        self.extra_choose_button.clicked.connect(self.choose_extra_folder)
+        self.extra_clear_button = QPushButton("清除")
+        self.extra_clear_button.clicked.connect(self.clear_extra_folder)
+        self.backup_settings_button = QPushButton("保存")
+        self.backup_settings_button.clicked.connect(self.save_backup_settings)
+        self.backup_settings_status = QLabel()
+        self.backup_settings_status.setWordWrap(True)
+        self._extra_folder: Path | None = None
+        self._saved_backup_settings = BackupSettings()
         data_box = QGroupBox("数据")
         data_layout = QVBoxLayout(data_box)
         data_layout.addWidget(self._caption("数据库文件"))
@@ -272,8 +366,10 @@ class SettingsPage(QWidget):
         db_buttons = QHBoxLayout()
         db_buttons.addWidget(self.open_db_folder_button)
         db_buttons.addWidget(self.copy_path_button)
+        db_buttons.addWidget(self.move_button)
         db_buttons.addStretch(1)
         data_layout.addLayout(db_buttons)
+        data_layout.addWidget(self.move_status)
         data_layout.addWidget(self._caption("备份文件夹"))
         data_layout.addWidget(self.backup_dir_label)
         backup_buttons = QHBoxLayout()
@@ -282,6 +378,20 @@ class SettingsPage(QWidget):
         backup_buttons.addStretch(1)
         data_layout.addLayout(backup_buttons)
         data_layout.addWidget(self.backup_label)
+        auto_form = QFormLayout()
+        auto_form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        auto_form.addRow("自动备份：", self.schedule_combo)
+        auto_form.addRow("", self.schedule_warning)
+        extra_row = QHBoxLayout()
+        extra_row.addWidget(self.extra_label, 1)
+        extra_row.addWidget(self.extra_choose_button)
+        extra_row.addWidget(self.extra_clear_button)
+        auto_form.addRow("另存一份到：", extra_row)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.backup_settings_button)
+        save_row.addWidget(self.backup_settings_status, 1)
+        auto_form.addRow("", save_row)
+        data_layout.addLayout(auto_form)
 
         # -- layout --------------------------------------------------------------------------
         left = QVBoxLayout()
@@ -375,6 +485,8 @@ class SettingsPage(QWidget):
         self._due_edited()
         self.due_status.clear()
         self._show_latest_backup()
+        self.load_backup_settings()
+        self._show_next_location()
 
     @Slot()
     def data_changed(self) -> None:
@@ -606,13 +718,19 @@ class SettingsPage(QWidget):
             return
         db = self.db
 
-        def work(progress: Progress, is_cancelled: IsCancelled) -> Path:
+        extra = self._saved_backup_settings.extra_folder
+
+        def work(progress: Progress, is_cancelled: IsCancelled) -> tuple[Path, Path | None, str]:
             progress(-1, "正在备份并校验数据库和佐证材料…")
             dest = make_backup(db.path, "manual").path
             if is_cancelled():  # the copy cannot be interrupted; don't keep it
                 dest.unlink(missing_ok=True)
                 raise Cancelled
-            return dest
+            if extra is None:
+                return dest, None, ""
+            progress(-1, "正在另存一份并校验…")
+            copy, warning = copy_to_extra_folder(dest, extra)
+            return dest, copy, warning
 
         self.backup_button.setEnabled(False)
         job = run_in_background(self, work, self._backup_done, title="备份数据库",
@@ -624,7 +742,129 @@ class SettingsPage(QWidget):
         self.backup_label.setStyleSheet(HINT_STYLE)
         self.backup_label.setText("已取消备份，未保留备份文件。")
 
-    def _backup_done(self, dest: Path) -> None:
+    def _backup_done(self, result: tuple[Path, Path | None, str]) -> None:
+        dest, copy, warning = result
         self.last_backup = dest
-        self.backup_label.setStyleSheet(OK_STYLE)
-        self.backup_label.setText(f"已备份并通过完整性校验：\n{dest}")
+        self.last_extra_copy = copy
+        text = f"已备份并通过完整性校验：\n{dest}"
+        if copy is not None:
+            text += f"\n另存的一份（已校验）：\n{copy}"
+        if warning:
+            text += f"\n{warning}"
+        self.backup_label.setStyleSheet(WARN_STYLE if warning else OK_STYLE)
+        self.backup_label.setText(text)
+
+    # -- 自动备份 and 另存一份到 ------------------------------------------------------------------
+
+    def load_backup_settings(self) -> None:
+        """Show the stored schedule and extra folder."""
+        with self.db.session() as s:
+            stored = get_backup_settings(s)
+        self._saved_backup_settings = stored
+        self.schedule_combo.blockSignals(True)
+        self.schedule_combo.setCurrentIndex(self.schedule_combo.findData(stored.schedule))
+        self.schedule_combo.blockSignals(False)
+        self._extra_folder = stored.extra_folder
+        self.backup_settings_status.clear()
+        self._backup_settings_edited()
+
+    def backup_settings_values(self) -> BackupSettings:
+        return BackupSettings(self.schedule_combo.currentData(), self._extra_folder)
+
+    @Slot()
+    def _backup_settings_edited(self, *_args: object) -> None:
+        values = self.backup_settings_values()
+        self.schedule_warning.setVisible(values.schedule == "off")
+        folder = values.extra_folder
+        self.extra_label.setText(str(folder) if folder else "（不另存）")
+        self.extra_clear_button.setEnabled(folder is not None)
+        dirty = values != self._saved_backup_settings
+        self.backup_settings_button.setEnabled(dirty)
+        if dirty:
+            self.backup_settings_status.clear()
+
+    @Slot()
+    def choose_extra_folder(self) -> None:
+        """Pick the folder (e.g. a USB stick) that gets a copy of each backup."""
+        start = str(self._extra_folder or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "选择另存备份的文件夹（如U盘）", start)
+        if folder:
+            self._extra_folder = Path(folder)
+            self._backup_settings_edited()
+
+    @Slot()
+    def clear_extra_folder(self) -> None:
+        self._extra_folder = None
+        self._backup_settings_edited()
+
+    @Slot()
+    def save_backup_settings(self) -> bool:
+        """Store the schedule and the extra folder (the folder must be writable)."""
+        values = self.backup_settings_values()
+        try:
+            set_backup_settings(self.db, values.schedule, values.extra_folder)
+        except ValidationError as err:
+            self.backup_settings_status.setStyleSheet(ERROR_STYLE)
+            self.backup_settings_status.setText(err.message)
+            return False
+        except KepuError as err:
+            messages.show_error(self, err)
+            return False
+        self.load_backup_settings()
+        self.backup_settings_status.setStyleSheet(OK_STYLE)
+        self.backup_settings_status.setText("已保存。")
+        self.changed.emit()
+        return True
+
+    # -- 更改数据文件位置 ----------------------------------------------------------------------------
+
+    def _show_next_location(self) -> None:
+        stored = next_start_setting().value(DB_PATH_SETTING)
+        if stored and Path(str(stored)) != self.db.path:
+            self.move_status.setStyleSheet(WARN_STYLE)
+            self.move_status.setText(f"下次启动时将使用：{stored}")
+        else:
+            self.move_status.clear()
+
+    @Slot()
+    def move_data(self) -> None:
+        """复制到新位置: a verified copy there, used from the next start on."""
+        if self.move_job is not None and self.move_job.is_running():
+            return
+        chosen = QFileDialog.getExistingDirectory(
+            self, "选择新的数据文件夹", str(self.db.path.parent))
+        if not chosen:
+            return
+        folder = Path(chosen)
+        if folder.resolve() == self.db.path.parent.resolve():
+            QMessageBox.warning(self, messages.APP_TITLE, "这就是数据文件现在所在的文件夹。")
+            return
+        problem = check_folder_writable(folder)
+        if problem:
+            QMessageBox.warning(self, messages.APP_TITLE, problem)
+            return
+        db_path = self.db.path
+
+        def work(progress: Progress, _is_cancelled: IsCancelled) -> Path:
+            progress(-1, "正在复制并校验数据库和佐证材料…")
+            return copy_data_to(db_path, folder)
+
+        self.move_button.setEnabled(False)
+        job = run_in_background(self, work, self._move_done, title="更改数据文件位置",
+                                label="正在复制数据…")
+        self.move_job = job
+        job.finished.connect(lambda: self.move_button.setEnabled(True))
+
+    def _move_done(self, target: Path) -> None:
+        settings = next_start_setting()
+        settings.setValue(DB_PATH_SETTING, str(target))
+        settings.sync()
+        self.move_status.setStyleSheet(WARN_STYLE)
+        self.move_status.setText(
+            f"已复制到：{target}\n请立即关闭并重新打开程序，之后使用新位置的数据。")
+        QMessageBox.information(
+            self, messages.APP_TITLE,
+            f"数据已复制到新位置并通过校验：\n{target}\n\n"
+            "请现在关闭并重新打开程序，重新打开后将使用新位置的数据。\n"
+            "注意：在重新打开之前所做的修改只保存在原位置，不会出现在新位置。\n"
+            f"原位置的文件仍然保留：\n{self.db.path}")

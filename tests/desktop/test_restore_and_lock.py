@@ -106,3 +106,34 @@ def test_dashboard_requests_open_the_filtered_ledger(qtbot: Any, db: Database,
     qtbot.waitUntil(lambda: ledger.model.rowCount() == 1)
     assert ledger.model.row_at(0).title == "培训一"
     assert ledger.note_label.text() == "首页：2025年 培训"
+
+
+def test_scheduled_backup_runs_in_the_background_at_start(qtbot: Any, db: Database) -> None:
+    from db.backups import list_backups
+
+    thread = app_module.start_daily_backup(db)
+    assert thread is not None
+    thread.join(timeout=30)
+    assert [b.reason for b in list_backups(db.path)] == ["daily"]
+    again = app_module.start_daily_backup(db)  # once a day only
+    assert again is not None
+    again.join(timeout=30)
+    assert len(list_backups(db.path)) == 1
+
+
+def test_gui_uses_the_data_location_chosen_in_settings(qtbot: Any, db: Database, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop.settings_page import DB_PATH_SETTING, next_start_setting
+
+    opened: list[Path] = []
+    monkeypatch.setattr(app_module, "open_or_set_up",
+                        lambda path, parent=None: (opened.append(path), (None, 0))[1])
+    monkeypatch.setattr(app_module, "setup_logging", lambda: None)
+    monkeypatch.setattr(app_module, "_install_excepthook", lambda: None)
+    next_start_setting().setValue(DB_PATH_SETTING, str(db.path))
+    try:
+        assert app_module.run_gui(tmp_path / "default.sqlite", explicit=False) == 0
+        assert app_module.run_gui(tmp_path / "given.sqlite", explicit=True) == 0
+    finally:
+        next_start_setting().remove(DB_PATH_SETTING)
+    assert opened == [db.path, tmp_path / "given.sqlite"]

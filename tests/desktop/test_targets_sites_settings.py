@@ -766,3 +766,110 @@ def test_leaving_the_targets_page_asks_to_save(qtbot: Any, db: Database, office:
     qtbot.waitUntil(lambda: len(questions.asked) == 2)
     assert page.model.edits == {"act.count": "200"}
     assert targets(db, office, 2025) == {"act.count": Decimal(100)}
+
+
+def wait_job(qtbot: Any, job: Any) -> None:
+    assert job is not None
+    if job.is_running():
+        with qtbot.waitSignal(job.finished, timeout=10_000):
+            pass
+    assert job.outcome == "ok"
+
+
+def test_backup_schedule_and_extra_folder(qtbot: Any, settings_page: SettingsPage, db: Database,
+                                          tmp_path: Path, questions: Questions,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.backup_settings import BackupSettings, get_backup_settings
+
+    page = settings_page
+    assert page.schedule_combo.currentText() == "每天首次打开时"
+    assert not page.backup_settings_button.isEnabled()
+    assert not page.schedule_warning.isVisible()
+    assert page.extra_label.text() == "（不另存）"
+
+    page.schedule_combo.setCurrentIndex(page.schedule_combo.findText("不自动备份"))
+    assert page.schedule_warning.isVisible() and "不建议" in page.schedule_warning.text()
+    page.schedule_combo.setCurrentIndex(page.schedule_combo.findText("每周一次"))
+    assert not page.schedule_warning.isVisible()
+
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: str(usb))
+    qtbot.mouseClick(page.extra_choose_button, Qt.MouseButton.LeftButton)
+    assert page.extra_label.text() == str(usb) and page.backup_settings_button.isEnabled()
+    with qtbot.waitSignal(page.changed):
+        qtbot.mouseClick(page.backup_settings_button, Qt.MouseButton.LeftButton)
+    with db.session() as s:
+        assert get_backup_settings(s) == BackupSettings("weekly", usb.resolve())
+    assert page.backup_settings_status.text() == "已保存。"
+    assert not page.backup_settings_button.isEnabled()
+
+    # 立即备份 now also writes a verified copy to the extra folder.
+    qtbot.mouseClick(page.backup_button, Qt.MouseButton.LeftButton)
+    wait_job(qtbot, page.backup_job)
+    assert page.last_extra_copy is not None and page.last_extra_copy.parent == usb.resolve()
+    assert check_file(page.last_extra_copy).ok
+    assert str(page.last_extra_copy) in page.backup_label.text()
+
+    # A folder that has gone away is refused with a message naming it; nothing stored.
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_a, **_k: str(gone))
+    qtbot.mouseClick(page.extra_choose_button, Qt.MouseButton.LeftButton)
+    gone.rmdir()
+    qtbot.mouseClick(page.backup_settings_button, Qt.MouseButton.LeftButton)
+    assert "不存在" in page.backup_settings_status.text()
+    with db.session() as s:
+        assert get_backup_settings(s).extra_folder == usb.resolve()
+
+    qtbot.mouseClick(page.extra_clear_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.backup_settings_button, Qt.MouseButton.LeftButton)
+    with db.session() as s:
+        assert get_backup_settings(s) == BackupSettings("weekly", None)
+
+
+def test_move_data_copies_and_records_next_start(qtbot: Any, settings_page: SettingsPage,
+                                                 db: Database, office: OfficeInfo,
+                                                 tmp_path: Path, questions: Questions,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QSettings
+
+    from db.activities import ActivityInput, create_activity
+    from db.attachments import add_attachments
+    from db.paths import attachment_dir_for
+
+    with db.session() as s:
+        form = find_entry(s, "form", "讲座").id
+    day = dt.date(2025, 9, 16)
+    aid = create_activity(db, office, ActivityInput("讲座", day, day, form, attend=10))
+    doc = tmp_path / "签到表.pdf"
+    doc.write_bytes(b"%PDF-1.4 sign-in sheet")
+    [info] = add_attachments(db, activity_id=aid, files=[doc])
+
+    page = settings_page
+    new_folder = tmp_path / "D盘" / "科普台账"
+    new_folder.mkdir(parents=True)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        lambda *_a, **_k: str(new_folder))
+    qtbot.mouseClick(page.move_button, Qt.MouseButton.LeftButton)
+    wait_job(qtbot, page.move_job)
+    target = new_folder / db.path.name
+    result = check_file(target)
+    assert result.ok
+    copied = attachment_dir_for(target) / info.path
+    assert copied.read_bytes() == doc.read_bytes()
+    assert not list(new_folder.glob("*.part"))
+    assert QSettings("kepu", "kepu").value("database/path") == str(target)
+    assert questions.boxes and "重新打开" in questions.boxes[-1][1]
+    assert str(target) in page.move_status.text()
+    assert db.path.exists()  # the current file stays where it was
+
+    # Copying again into the same folder would overwrite: refused.
+    qtbot.mouseClick(page.move_button, Qt.MouseButton.LeftButton)
+    job = page.move_job
+    assert job is not None
+    if job.is_running():
+        with qtbot.waitSignal(job.finished, timeout=10_000):
+            pass
+    assert job.outcome == "error" and "为免覆盖" in questions.boxes[-1][1]
+    assert check_file(target).ok and page.move_button.isEnabled()
