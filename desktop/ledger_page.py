@@ -553,6 +553,9 @@ class LedgerPage(QWidget):
             "以选中的活动为模板登记新活动：名称、形式、人群等沿用，日期和人次重填（Ctrl+D）")
         self.delete_action = self._action("删除", self.delete_selected,
                                           tip="删除选中的活动（Delete），可撤销")
+        self.import_action = self._action(
+            "导入…", self.import_activities, tip="从 Excel/WPS 导入历史活动台账；"
+            "选中一期培训时导入它的签到表")
         self.roster_action = self._action(
             "花名册…", self.open_roster, QKeySequence("Ctrl+R"),
             "查看和编辑选中培训的学员花名册（Ctrl+R）；有花名册的培训按花名册统计人次")
@@ -640,6 +643,7 @@ class LedgerPage(QWidget):
         for key, action in (("new", self.new_action), ("edit", self.edit_action),
                             ("duplicate", self.duplicate_action),
                             ("delete", self.delete_action), ("roster", self.roster_action),
+                            ("import", self.import_action),
                             ("undo", self.undo_action)):
             button = QPushButton(action.text())
             button.setToolTip(action.toolTip())
@@ -897,6 +901,33 @@ class LedgerPage(QWidget):
             self.show_failure(KepuError("该活动已不存在（可能已被删除）"))
             return
         self._run_dialog(initial=duplicate_input(detail))
+
+    @Slot()
+    def import_activities(self) -> None:
+        """导入: a historical ledger, or the sign-in sheet of the selected training."""
+        from desktop.import_wizard import ImportWizard
+
+        current = self.view.currentIndex()
+        row = self.model.row_at(current.row()) if current.isValid() else None
+        kind, training = "activities", None
+        if row is not None and row.is_training and not row.locked:
+            answer = QMessageBox.question(
+                self, "导入", f"导入“{row.title}”的签到表（学员和签到）？\n选“否”则导入历史活动台账。",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes)
+            if answer == QMessageBox.StandardButton.Cancel:
+                return
+            if answer == QMessageBox.StandardButton.Yes:
+                kind, training = "trainees", row.id
+        wizard = ImportWizard(self.db, self.office, kind=kind, training_id=training, parent=self)
+        done: list[bool] = []
+        wizard.changed.connect(lambda: done.append(True))
+        try:
+            wizard.exec()
+        finally:
+            wizard.deleteLater()
+        if done:
+            self.after_change(select=[training] if training else [])
 
     @Slot()
     def open_roster(self) -> None:

@@ -340,6 +340,10 @@ class TraineePage(QWidget):
         self.reveal_timer.setInterval(REVEAL_MS)
         self.reveal_timer.timeout.connect(self.conceal)
 
+        self.import_button = self._button("导入花名册…", "",
+                                          "从 Excel/WPS 签到表或花名册导入学员（可先下载模板）",
+                                          self.import_roster)
+
         self.count_label = QLabel()
         self.count_label.setObjectName("trainee_count")
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -353,6 +357,7 @@ class TraineePage(QWidget):
         for button in (self.add_button, self.edit_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addSpacing(16)
+        buttons.addWidget(self.import_button)
         buttons.addWidget(self.reveal_button)
         buttons.addStretch(1)
         buttons.addWidget(self.count_label)
@@ -599,6 +604,21 @@ class TraineePage(QWidget):
         self.after_change(None)
         if self.model.rowCount():
             self.select_trainee(self.model.id_at(min(position, self.model.rowCount() - 1)))
+
+    def import_roster(self) -> None:
+        """导入花名册: the import wizard into the register."""
+        from desktop.import_wizard import ImportWizard
+
+        wizard = ImportWizard(self.db, self.office, kind="trainees", parent=self)
+        done: list[bool] = []
+        wizard.changed.connect(lambda: done.append(True))
+        try:
+            wizard.exec()
+        finally:
+            wizard.deleteLater()
+        if done:
+            self.after_change(None)
+            self.changed.emit()
 
     def after_change(self, trainee_id: str | None) -> None:
         """Reload after a change and select ``trainee_id`` (clearing filters if needed)."""
