@@ -39,7 +39,7 @@ from PIL import Image, ImageOps, features
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.database import Database
+from db.database import Database, is_disk_full
 from db.errors import KepuError, PeriodLockedError, ValidationError
 from db.models import PERIOD_SUBMITTED, Activity, Attachment, Period, Site
 from db.paths import attachment_dir_for
@@ -196,6 +196,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _store_error(store: Path, err: OSError) -> KepuError:
+    if is_disk_full(err):
+        return KepuError("磁盘空间不足，佐证材料没有导入；已保存的数据不受影响。请清理磁盘后再试。")
     return KepuError(f"无法写入附件文件夹“{store}”：{err.strerror or err}")
 
 

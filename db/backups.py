@@ -18,11 +18,12 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.database import backup_file, read_schema_info
+from db.database import BACKUP_DISK_FULL, backup_file, is_disk_full, read_schema_info
 from db.errors import DatabaseFileError, KepuError
 from db.paths import attachment_dir_for, backup_dir_for
 
@@ -30,6 +31,7 @@ KEEP_ALL_DAYS = 2
 KEEP_DAILY = 14
 KEEP_MONTHLY = 12
 FILES_DIR = "files"
+LEFTOVER_AGE_S = 24 * 3600  # an unfinished copy older than this was cut short by a crash
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}-\d{6})-(?P<reason>[\w-]+)\.sqlite$")
 REASON_LABELS = {
     "daily": "每日自动备份",
@@ -93,8 +95,12 @@ def _copy_attachments(db_path: Path, backup: Path, dest: Path) -> int:
             continue  # a missing file is reported by collect_garbage, not fatal here
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".part")
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a half-written copy (full disk) is not kept
+            raise
         copied += 1
     return copied
 
@@ -116,6 +122,8 @@ def make_backup(db_path: Path, reason: str = "manual", *,
         _copy_attachments(db_path, path, folder / FILES_DIR)
     except OSError as err:
         path.unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise KepuError(BACKUP_DISK_FULL) from err
         raise KepuError(f"备份佐证材料失败：{err.strerror or err}") from err
     if progress:
         progress(100, "备份完成")
@@ -199,7 +207,23 @@ def rotate_backups(db_path: Path, today: dt.date | None = None) -> list[Path]:
             removed.append(b.path)
     if removed:
         _prune_files(db_path)
+    _remove_leftovers(db_path)
     return removed
+
+
+def _remove_leftovers(db_path: Path) -> None:
+    """Delete unfinished copies (``.part``) that a crash or power cut left behind.
+
+    A backup killed half-way leaves its temporary file, as large as the database; only
+    those older than :data:`LEFTOVER_AGE_S` go, so a backup under way is not touched.
+    """
+    folder = backup_dir_for(db_path)
+    cutoff = time.time() - LEFTOVER_AGE_S
+    for pattern in ("*.part", "*.part-journal", f"{FILES_DIR}/**/*.part"):
+        for leftover in folder.glob(pattern):
+            with contextlib.suppress(OSError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
 
 def _prune_files(db_path: Path) -> None:

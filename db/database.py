@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import sqlite3
@@ -32,6 +33,14 @@ from db.paths import backup_dir_for
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_MS = 5000
 LOCK_MARKER = "KEPU_LOCKED"
+BACKUP_DISK_FULL = "备份失败：磁盘空间不足，备份没有保存。请清理磁盘后再试。"
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """Whether an OS or SQLite error means the disk is full (shown in Chinese, not as is)."""
+    if isinstance(err, OSError):
+        return err.errno == errno.ENOSPC
+    return "disk is full" in str(err).lower()
 
 
 def _alembic_config() -> Config:
@@ -196,9 +205,11 @@ def backup_file(path: Path, dest: Path | None = None, *, reason: str = "manual")
         if result != "ok":
             raise DatabaseFileError(f"备份校验失败：{result}")
         os.replace(tmp, dest)
-    except sqlite3.Error as err:
-        raise KepuError(f"备份失败：{err}") from err
-    except OSError as err:
+    except (sqlite3.Error, OSError) as err:
+        if is_disk_full(err):
+            raise KepuError(BACKUP_DISK_FULL) from err
+        if isinstance(err, sqlite3.Error):
+            raise KepuError(f"备份失败：{err}") from err
         raise KepuError(f"备份失败，无法写入“{dest}”：{err.strerror or err}") from err
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -28,6 +28,19 @@ _APPROX = re.compile(r"^(大约|共计|合计|累计|超过|约|近|共|计|逾|
 _APPROX_TAIL = re.compile(r"(余|多|以上|左右)$")
 _UNITS = re.compile(r"(人次|人|次|份|篇|个|场|期|名|位|余份|册|张)$")
 _NONE = {"", "-", "—", "－", "/", "无", "0", "不适用", "——"}
+# A count, an amount in 分 or tenths of an hour this large is a typing error; it would
+# also overflow SQLite's 64-bit INTEGER when saved.
+MAX_NUMBER = 10**12
+
+
+def _too_big(label: str, raw: Cell) -> ValidationError:
+    return ValidationError(f"{label}“{display_text(raw)}”数值过大，请核对", field=label)
+
+
+def _bounded(number: int, label: str, raw: Cell) -> int:
+    if abs(number) >= MAX_NUMBER:
+        raise _too_big(label, raw)
+    return number
 
 
 def _text(value: Cell) -> str:
@@ -138,7 +151,7 @@ def _decimal(text: str) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         return None
-    if not number.is_finite():
+    if not number.is_finite() or number.adjusted() > 20:  # 1e999999 would overflow below
         return None
     return number * scale
 
@@ -152,10 +165,10 @@ def parse_count(value: Cell, label: str = "人次") -> tuple[int, str | None]:
     if isinstance(value, bool):
         raise ValidationError(f"{label}应为整数", field=label)
     if isinstance(value, int):
-        return value, None
+        return _bounded(value, label, value), None
     if isinstance(value, float):
         if value.is_integer():
-            return int(value), None
+            return _bounded(int(value), label, value), None
         raise ValidationError(f"{label}应为整数，现为{display_text(value)}", field=label)
     text = _text(value).replace(",", "")
     if text in _NONE:
@@ -176,7 +189,7 @@ def parse_count(value: Cell, label: str = "人次") -> tuple[int, str | None]:
     if number != number.to_integral_value():
         raise ValidationError(f"{label}应为整数，现为“{value}”", field=label)
     warning = f"{label}“{value}”按 {int(number)} 计" if approx else None
-    return int(number), warning
+    return _bounded(int(number), label, value), warning
 
 
 def parse_money_fen(value: Cell, label: str = "经费") -> tuple[int, str | None]:
@@ -205,8 +218,12 @@ def parse_money_fen(value: Cell, label: str = "经费") -> tuple[int, str | None
             raise ValidationError(f"{label}“{value}”不是金额（应为元，如 1500 或 1500.50）",
                                   field=label)
         number = parsed
+        if abs(number) >= MAX_NUMBER // 100:  # quantize fails on numbers of 28+ digits
+            raise _too_big(label, value)
         if number != number.quantize(Decimal("0.01")):
             warning = f"{label}“{value}”超过两位小数，已四舍五入到分"
+    if abs(number) >= MAX_NUMBER // 100:
+        raise _too_big(label, value)
     fen = (number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return int(fen), warning
 
@@ -230,6 +247,10 @@ def parse_tenths(value: Cell, label: str, units: tuple[str, ...] = ("学时", "�
         if parsed is None:
             raise ValidationError(f"{label}“{value}”不是数字", field=label)
         number = parsed
+    if not number.is_finite():  # a float cell holding inf or NaN
+        raise ValidationError(f"{label}“{display_text(value)}”不是数字", field=label)
+    if abs(number) >= MAX_NUMBER // 10:
+        raise _too_big(label, value)
     tenths = number * 10
     if tenths != tenths.to_integral_value():
         raise ValidationError(f"{label}最多一位小数（如 2.5），现为“{display_text(value)}”",
