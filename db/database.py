@@ -62,6 +62,9 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
+CACHE_SIZE_KIB = -32768  # negative: KiB, as PRAGMA cache_size takes it
+
+
 def _configure_connection(dbapi_connection: sqlite3.Connection, foreign_keys: bool,
                           read_only: bool = False) -> None:
     # Let SQLAlchemy emit BEGIN itself so DDL is transactional too (pysqlite
@@ -72,6 +75,9 @@ def _configure_connection(dbapi_connection: sqlite3.Connection, foreign_keys: bo
     if not read_only:
         cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
+    # 32 MB page cache instead of 2 MB: a month's roster joins 60 000 attendances to the
+    # register, and pooled connections keep their cache between reports.
+    cur.execute(f"PRAGMA cache_size = {CACHE_SIZE_KIB}")
     cur.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
     cur.close()
 

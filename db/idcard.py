@@ -16,7 +16,7 @@ from db.errors import ValidationError
 
 FIELD = "身份证号"
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# GB 11643 weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2 (= 2**(18-i) mod 11), see check_digit
 _CHECK_CHARS = "10X98765432"
 _PROVINCES = frozenset(
     [11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37]
@@ -63,10 +63,11 @@ def check_digit(first17: str) -> str:
     Raises:
         ValueError: If ``first17`` is not 17 ASCII digits.
     """
-    if len(first17) != 17 or not all("0" <= ch <= "9" for ch in first17):
+    if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise ValueError(f"check_digit needs 17 ASCII digits, got {first17!r}")
-    total = sum(int(ch) * w for ch, w in zip(first17, _WEIGHTS, strict=True))
-    return _CHECK_CHARS[total % 11]
+    # The weights are 2**(18-i) mod 11 and 13 ≡ 2 (mod 11), so the weighted sum is
+    # congruent to 2 * int(first17, 13): one C call instead of 17 multiplications.
+    return _CHECK_CHARS[2 * int(first17, 13) % 11]
 
 
 def _clean_text(text: str) -> str:

@@ -147,7 +147,7 @@ def roster_dicts(data: ReportData) -> list[dict[str, Any]]:
         phone = phones.get(r.phone)
         if phone is None:
             phone = phones[r.phone] = data.phone_text(r)
-        row = dict(vars(r))  # flat and fast: a large month has 60 000 rows
+        row = r._asdict()  # flat and fast: a large month has 60 000 rows
         row.update(start_date=r.start_date.isoformat(), id_number=id_text, phone=phone,
                    birth_date=r.birth_date.isoformat() if r.birth_date else None)
         out.append(row)

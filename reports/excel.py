@@ -380,17 +380,14 @@ def _activity_sheet(wb: Workbook, book: StyleBook, data: ReportData,
 
 def roster_rows(data: ReportData) -> Iterator[tuple[CellValue, ...]]:
     """培训花名册 rows: 身份证号 and phone as the export shows them (masked by default)."""
-    ids: dict[str | None, str] = {}
-    phones: dict[str, str] = {}
-    for seq, r in enumerate(data.roster, 1):
-        id_text = ids.get(r.id_number)
-        if id_text is None:  # masking validates the number: once per person, not per row
-            id_text = ids[r.id_number] = data.id_text(r)
-        phone = phones.get(r.phone)
-        if phone is None:
-            phone = phones[r.phone] = data.phone_text(r)
-        yield (seq, r.training, r.start_date, r.name, r.gender, id_text, r.birth_date,
-               r.category, r.village, phone, r.employer, _hours(r.hours_x10))
+    roster = data.roster
+    # masking validates the number: once per person, not per row
+    ids = {n: data.id_text(r) for n, r in {r.id_number: r for r in roster}.items()}
+    phones = {p: data.phone_text(r) for p, r in {r.phone: r for r in roster}.items()}
+    hours = {h: _hours(h) for h in {r.hours_x10 for r in roster}}
+    return ((seq, r.training, r.start_date, r.name, r.gender, ids[r.id_number], r.birth_date,
+             r.category, r.village, phones[r.phone], r.employer, hours[r.hours_x10])
+            for seq, r in enumerate(roster, 1))
 
 
 def _roster_sheet(wb: Workbook, book: StyleBook, data: ReportData,

@@ -227,7 +227,15 @@ class RowSink:
     Set column widths, freeze panes and anything else written before the rows
     first: they are written when the sink is created. Values are str, int,
     float, Decimal, date or None (an empty cell that keeps its border).
+
+    Where openpyxl's stream allows it (no lxml), rows are written as XML text:
+    the first row goes through openpyxl's row generator, which hands over the
+    sheet's XML stream; later rows go straight to that stream, in batches, with
+    each column's text cells built once per distinct value (titles, places and
+    categories repeat down a roster). The batch is flushed when the sheet is closed.
     """
+
+    BATCH = 256  # rows of XML text per write to the sheet's stream
 
     def __init__(self, ws: Any, *, raw: bool | None = None) -> None:
         self.ws = ws
@@ -241,14 +249,37 @@ class RowSink:
         self._styles_seen: Sequence[int] | None = None
         self._open: list[str] = []
         self._attrs: list[str] = []
+        self._texts: list[dict[Any, str]] = []  # per column: value → cell XML after the row number
         self._cell = _Cell(ws)
         self._cell.has_style = True
+        self._write: Callable[[str], Any] | None = None  # the sheet's XML stream, once known
+        self._pending: list[str] = []
+        openpyxl_close = ws.close
+
+        def close() -> None:  # rows still in the batch go out before </sheetData>
+            self.flush()
+            openpyxl_close()
+
+        ws.close = close
 
     def append(self, values: Sequence[CellValue], styles: Sequence[int],
                height: float | None = None) -> None:
         """Write one row; ``styles`` holds one style id per value."""
-        self.ws.append((values, styles, height))
         self.rows += 1
+        if self._write is not None:
+            pending = self._pending
+            pending.append(self._row_xml(self.rows, values, styles, height))
+            if len(pending) >= self.BATCH:
+                self.flush()
+            return
+        self.ws.append((values, styles, height))
+
+    def flush(self) -> None:
+        """Write the batched rows to the sheet's stream."""
+        if self._pending:
+            assert self._write is not None
+            self._write("".join(self._pending))
+            self._pending.clear()
 
     def _write_row(self, xf: Any, row: tuple[Sequence[CellValue], Sequence[int], float | None],
                    row_idx: int) -> None:
@@ -257,6 +288,8 @@ class RowSink:
             self._raw = RAW_ROWS and not LXML and callable(getattr(xf, "_file", None))
         if self._raw:
             xf._file(self._row_xml(row_idx, values, styles, height))
+            if row_idx == self.rows:  # numbering agrees: later rows may skip openpyxl
+                self._write = xf._file
         else:
             if height:
                 self.ws.row_dimensions[row_idx].height = height
@@ -268,33 +301,43 @@ class RowSink:
             self._styles_seen = styles
             self._open = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
             self._attrs = [f'" s="{s}"' for s in styles]
+            self._texts = [{} for _ in styles]
         r = str(row_idx)
         out = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
         add = out.append
-        opens, attrs = self._open, self._attrs
-        needs_work = _NEEDS_WORK.search
+        opens, attrs, texts = self._open, self._attrs, self._texts
         for i, v in enumerate(values):
-            if isinstance(v, str):
-                if not v:
-                    add(f"{opens[i]}{r}{attrs[i]}/>")
-                    continue
-                space = ""
-                if needs_work(v) or len(v) > MAX_CELL_TEXT:
-                    v = clean_text(v)
-                    if v and (v[0].isspace() or v[-1].isspace()):
-                        space = ' xml:space="preserve"'
-                    v = _escape(v)
-                add(f'{opens[i]}{r}{attrs[i]} t="inlineStr"><is><t{space}>{v}</t></is></c>')
-                continue
             tv = type(v)
             if tv is int or tv is float:
                 add(f'{opens[i]}{r}{attrs[i]} t="n"><v>{v!r}</v></c>')
-            elif v is None:
+                continue
+            if v is None:
                 add(f"{opens[i]}{r}{attrs[i]}/>")
-            else:
-                add(f'{opens[i]}{r}{attrs[i]} t="n"><v>{_number(v)!r}</v></c>')
+                continue
+            known = texts[i]
+            tail = known.get(v)
+            if tail is None:
+                tail = known[v] = self._cell_tail(v, attrs[i])
+            add(opens[i])
+            add(r)
+            add(tail)
         add("</row>")
         return "".join(out)
+
+    @staticmethod
+    def _cell_tail(v: Any, attrs: str) -> str:
+        """A cell's XML after its row number: ``" s="3" t="inlineStr">…</c>``."""
+        if isinstance(v, str):
+            if not v:
+                return f"{attrs}/>"
+            space = ""
+            if _NEEDS_WORK.search(v) or len(v) > MAX_CELL_TEXT:
+                v = clean_text(v)
+                if v and (v[0].isspace() or v[-1].isspace()):
+                    space = ' xml:space="preserve"'
+                v = _escape(v)
+            return f'{attrs} t="inlineStr"><is><t{space}>{v}</t></is></c>'
+        return f'{attrs} t="n"><v>{_number(v)!r}</v></c>'
 
     def _cells(self, row_idx: int, values: Sequence[CellValue],
                styles: Sequence[int]) -> Iterable[Cell]:
