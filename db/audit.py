@@ -19,6 +19,29 @@ from sqlalchemy.orm import Session, UOWTransaction
 from db.models import AuditLog, Base, new_id, utcnow
 
 NOT_AUDITED = {"audit_log", "setting"}
+# Columns holding personal numbers: the audit trail keeps them masked, so it never
+# becomes a second copy of the register (a deleted person's number does not live on).
+PERSONAL_COLUMNS = {"trainee": ("id_number", "phone")}
+
+
+def _masked(table: str, values: dict[str, Any]) -> dict[str, Any]:
+    columns = PERSONAL_COLUMNS.get(table)
+    if not columns:
+        return values
+    from db.idcard import mask_id_number  # noqa: PLC0415 - db.trainees imports this module
+    from db.trainees import mask_phone  # noqa: PLC0415
+
+    mask = {"id_number": mask_id_number, "phone": mask_phone}
+    out = dict(values)
+    for key in columns:
+        if key not in out:
+            continue
+        value = out[key]
+        if isinstance(value, list):  # an update: [old, new]
+            out[key] = [mask[key](v) if v else v for v in value]
+        elif value:
+            out[key] = mask[key](value)
+    return out
 
 
 def current_user() -> str:
@@ -85,7 +108,7 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
                 "action": action,
                 "table_name": table,
                 "record_id": record_key(obj),
-                "changes": changes,
+                "changes": _masked(table, changes),
                 "note": session.info.get("audit_note", ""),
             }
         )

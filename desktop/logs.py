@@ -5,11 +5,42 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import re
 from pathlib import Path
 
 from db.paths import data_dir
 
 LOG_FILE_NAME = "kepu.log"
+
+
+# Personal numbers that may hide in an exception's text (a value echoed by a library, a
+# path named after a person's ID): 18- and 15-digit 身份证号 and mainland mobile numbers.
+# Digits inside longer digit runs (ids, timestamps, hashes) are left alone.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])"
+                        r"|(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+
+
+def redact(text: str) -> str:
+    """``text`` with 身份证号 and mobile numbers masked like the screen shows them."""
+    def id_number(m: re.Match[str]) -> str:
+        if m.group(1):
+            return f"{m.group(1)}{'*' * 8}{m.group(3)[-4:]}"
+        return f"{m.group(4)}{'*' * 6}{m.group(6)}"
+
+    text = _ID_NUMBER.sub(id_number, text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats a record, traceback included, and masks personal numbers in the result.
+
+    The program never logs personal data on purpose; this is the safety net for
+    what an exception message may carry.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class LogFileHandler(logging.handlers.RotatingFileHandler):
@@ -42,6 +73,6 @@ def setup_logging(folder: Path | None = None) -> Path:
     handler = LogFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8",
                              delay=True)
     handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return path

@@ -165,6 +165,31 @@ def test_a_bug_is_logged_not_shown_as_a_traceback(capsys, db: Database,  # noqa:
     assert "internal detail" in path.read_text(encoding="utf-8")
 
 
+def test_the_log_never_keeps_identity_or_phone_numbers(capsys, db: Database,  # noqa: ANN001
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug whose message carries personal numbers is logged with them masked."""
+    number, old, phone = "35058219900101123X", "350582900101123", "13812345678"
+
+    def broken(*_args: object) -> int:
+        raise ValueError(f"bad row {number} / {old} / tel {phone}; row id 2025091612345678901")
+
+    monkeypatch.setitem(cli.COMMANDS, "check", broken)
+    code, _out, _err = run(capsys, "--db", str(db.path), "check")
+    assert code == 3
+    from desktop.logs import log_file
+
+    path = log_file()
+    assert path is not None
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "Traceback" in text and "bad row" in text  # the bug itself is there
+    for secret in (number, old, phone, "19900101"):
+        assert secret not in text
+    assert "350582********123X" in text and "350582******123" in text and "138****5678" in text
+    assert "2025091612345678901" in text  # a longer digit run is not a personal number
+
+
 def test_cli_never_imports_qt_and_runs_without_display(tmp_path: Path) -> None:
     path = tmp_path / "kepu.sqlite"
     script = (

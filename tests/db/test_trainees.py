@@ -109,6 +109,31 @@ def test_register_dedupes_by_id_number(db: Database, office: OfficeInfo) -> None
     assert row.phone_masked == "138****5678"
 
 
+def test_audit_trail_keeps_personal_numbers_masked(db: Database, office: OfficeInfo) -> None:
+    """Creating, editing and deleting a person leaves no full 身份证号 or phone in audit_log."""
+    import json
+
+    from sqlalchemy import select
+
+    from db.models import AuditLog
+
+    wang = create_trainee(db, office, TraineeInput(name="王秀英", id_number=ID_WANG,
+                                                   phone="13812345678"))
+    update_trainee(db, office, wang, TraineeInput(name="王秀英", id_number=ID_WANG,
+                                                   phone="13900001111", village="坑口村"))
+    delete_trainee(db, wang)
+    with db.session() as s:
+        entries = s.execute(select(AuditLog.action, AuditLog.changes)
+                            .where(AuditLog.table_name == "trainee")).all()
+    assert [a for a, _c in entries] == ["create", "update", "delete"]
+    text = json.dumps([c for _a, c in entries], ensure_ascii=False)
+    for secret in (ID_WANG, "13812345678", "13900001111"):
+        assert secret not in text
+    assert "350582********0026" in text
+    assert entries[1][1]["phone"] == ["138****5678", "139****1111"]
+    assert entries[1][1]["village"] == ["", "坑口村"]  # other changes stay readable
+
+
 def _training(db: Database, office: OfficeInfo, day: dt.date, title: str = "智慧助老培训") -> str:
     with db.session() as s:
         form = find_entry(s, "form", "培训").id
