@@ -265,6 +265,10 @@ def restore_backup(db_path: Path, backup: Path, *, progress: Progress | None = N
         progress(10, "正在备份当前数据库…")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+    n = 2
+    while aside.exists():  # two restores within one second: keep both earlier files
+        aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}-{n}")
+        n += 1
     if db_path.exists():
         try:
             make_backup(db_path, "restore")

@@ -192,7 +192,12 @@ def backup_file(path: Path, dest: Path | None = None, *, reason: str = "manual")
         dest = backup_dir_for(path)
     if dest.is_dir() or not dest.suffix:
         dest.mkdir(parents=True, exist_ok=True)
-        dest = dest / f"{path.stem}-{_timestamp()}-{reason}.sqlite"
+        folder, base = dest, f"{path.stem}-{_timestamp()}-{reason}"
+        dest = folder / f"{base}.sqlite"
+        n = 2
+        while dest.exists():  # a second backup within the same second keeps the first
+            dest = folder / f"{base}-{n}.sqlite"
+            n += 1
     else:
         dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")

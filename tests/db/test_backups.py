@@ -46,6 +46,20 @@ def test_backup_holds_database_and_attachments(db: Database, office: OfficeInfo,
     assert [b.path for b in list_backups(db.path)] == [backup.path]
 
 
+def test_backups_within_one_second_keep_each_other(db: Database, office: OfficeInfo,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.database as database
+
+    monkeypatch.setattr(database, "_timestamp", lambda: "20250916-101500")
+    first = make_backup(db.path, "import")
+    _activity(db, office, "讲座")
+    second = make_backup(db.path, "import")
+    assert first.path != second.path and first.path.exists() and second.path.exists()
+    assert second.path.name.endswith("-20250916-101500-import-2.sqlite")
+    assert (first.activities, second.activities) == (0, 1)
+    assert {b.reason_label for b in list_backups(db.path)} == {first.reason_label}
+
+
 def test_daily_backup_once_a_day(db: Database) -> None:
     today = dt.date.today()
     assert daily_backup_due(db.path, today)
