@@ -49,13 +49,17 @@ def return_title(header: ReportHeader) -> str:
     return f"{title}（{header.revision_label}）" if header.revision else title
 
 
-def write_return(data: ReportData, path: Path, *, progress: Progress | None = None) -> Path:
+def write_return(data: ReportData, path: Path, *, progress: Progress | None = None,
+                 while_saving: Callable[[], object] | None = None) -> Path:
     """Write the period's return workbook to ``path`` (replaced only when complete).
 
     Args:
         data: the period's report data.
         path: the .xlsx file to write.
         progress: called with (percent, Chinese message) now and then.
+        while_saving: other work (e.g. drawing the PDF summary) to run on this thread
+            while the finished workbook is compressed on another; if it raises, the
+            workbook is not written and its error is raised.
 
     Returns:
         ``path``.
@@ -77,7 +81,7 @@ def write_return(data: ReportData, path: Path, *, progress: Progress | None = No
         report(5 + span, "正在写入培训花名册…")
         _roster_sheet(wb, book, data, _scaled(report, 5 + span, 90 - span, "培训花名册"))
 
-    return _save_new(Path(path), fill, report, "月报表已生成")
+    return _save_new(Path(path), fill, report, "月报表已生成", while_saving)
 
 
 def write_activity_list(data: ReportData, path: Path, *,
@@ -95,7 +99,7 @@ def write_activity_list(data: ReportData, path: Path, *,
 
 
 def _save_new(path: Path, fill: Callable[[Workbook, StyleBook], None], report: Progress,
-              done: str) -> Path:
+              done: str, while_saving: Callable[[], object] | None = None) -> Path:
     """Build a write-only workbook with ``fill`` and save it safely to ``path``."""
     def build(tmp: Path) -> None:
         wb = Workbook(write_only=True)
@@ -104,7 +108,10 @@ def _save_new(path: Path, fill: Callable[[Workbook, StyleBook], None], report: P
             wb.properties.creator = "科普台账"
             fill(wb, StyleBook(wb))
             report(95, "正在保存文件…")
-            xs.save_workbook(wb, tmp)
+            if while_saving is None:
+                xs.save_workbook(wb, tmp)
+            else:
+                xs.save_workbook_while(wb, tmp, while_saving)
         except BaseException:
             xs.discard_workbook(wb)  # its sheets' temporary files
             raise

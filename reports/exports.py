@@ -191,12 +191,25 @@ def export_period(db: Database, office: OfficeInfo, period: Period | str, *,
     temps: dict[str, Path] = {}
     written: list[ExportedFile] = []
     warnings: list[str] = []
+    drawn: dict[str, int | None] = {}  # outputs already written alongside another
+
+    def draw_pdf_too() -> None:
+        """The summary PDF, drawn while the return is compressed (see write_return)."""
+        tmp = temps["pdf"] = _temp_beside(targets["pdf"])
+        drawn["pdf"] = _write_one(db, data, "pdf", tmp, template, scaled("pdf"), cancelled,
+                                  warnings)
+
     try:
         for kind, path in targets.items():
-            tmp = temps[kind] = _temp_beside(path)
             step = scaled(kind)
-            step(0, f"正在生成{LABELS[kind]}…")
-            pages = _write_one(db, data, kind, tmp, template, step, cancelled, warnings)
+            if kind in drawn:
+                pages = drawn[kind]
+            else:
+                tmp = temps[kind] = _temp_beside(path)
+                step(0, f"正在生成{LABELS[kind]}…")
+                also = draw_pdf_too if kind == "xlsx" and "pdf" in targets else None
+                pages = _write_one(db, data, kind, tmp, template, step, cancelled, warnings,
+                                   also)
             written.append(ExportedFile(kind, path, pages))
             done += _WEIGHTS[kind]
             check()
@@ -216,10 +229,14 @@ def export_period(db: Database, office: OfficeInfo, period: Period | str, *,
 
 
 def _write_one(db: Database, data: ReportData, kind: str, tmp: Path, template: Path | None,
-               step: Progress, cancelled: IsCancelled, warnings: list[str]) -> int | None:
-    """Write one output to ``tmp``; returns its page count for PDFs."""
+               step: Progress, cancelled: IsCancelled, warnings: list[str],
+               while_saving: Callable[[], None] | None = None) -> int | None:
+    """Write one output to ``tmp``; returns its page count for PDFs.
+
+    ``while_saving`` (xlsx only) runs while the workbook is being compressed.
+    """
     if kind == "xlsx":
-        excel.write_return(data, tmp, progress=step)
+        excel.write_return(data, tmp, progress=step, while_saving=while_saving)
         return None
     if kind == "pdf":
         result = pdf_summary.write_summary_pdf(data, tmp)
