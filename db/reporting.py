@@ -11,13 +11,15 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import audit
 from db.database import Database
 from db.errors import ValidationError
 from db.models import (
+    Activity,
+    Office,
     PERIOD_OPEN,
     PERIOD_REOPENED,
     PERIOD_SUBMITTED,
@@ -42,6 +44,9 @@ class MonthState:
     due: dt.date
     submitted_at: dt.datetime | None
     reopen_reason: str
+    # ended before this office started using the program, and nothing was recorded in it:
+    # its return was made some other way, so it is not shown as overdue
+    before_use: bool = False
 
     @property
     def label(self) -> str:
@@ -52,8 +57,9 @@ class MonthState:
         return self.status == PERIOD_SUBMITTED
 
     def overdue(self, today: dt.date) -> bool:
-        """Not (re)submitted and past its due date."""
-        return self.status != PERIOD_SUBMITTED and today > self.due
+        """Not (re)submitted and past its due date (months before the program was used
+        and with nothing recorded in it excepted)."""
+        return self.status != PERIOD_SUBMITTED and today > self.due and not self.before_use
 
     @property
     def revision_label(self) -> str:
@@ -99,16 +105,38 @@ def _check_month(month: str) -> str:
 def month_state(session: Session, office: OfficeInfo, month: str) -> MonthState:
     """The state of one month (未上报 when nothing was recorded)."""
     _check_month(month)
-    row = session.get(Period, (office.id, month))
-    due = due_date(month, due_day(session))
-    if row is None:
-        return MonthState(month, PERIOD_OPEN, 0, due, None, "")
-    return MonthState(month, row.status, row.revision, due, row.submitted_at, row.reopen_reason)
+    return _states(session, office, [month])[0]
 
 
 def year_states(session: Session, office: OfficeInfo, year: int) -> list[MonthState]:
     """All twelve months of a year."""
-    return [month_state(session, office, f"{year}-{m:02d}") for m in range(1, 13)]
+    return _states(session, office, [f"{year}-{m:02d}" for m in range(1, 13)])
+
+
+def _states(session: Session, office: OfficeInfo, months: list[str]) -> list[MonthState]:
+    day = due_day(session)
+    rows = {p.month: p for p in session.scalars(
+        select(Period).where(Period.office_id == office.id, Period.month.in_(months)))}
+    started = session.scalar(select(Office.created_at).where(Office.id == office.id))
+    first_used = f"{started:%Y-%m}" if started else ""
+    idle = [m for m in months if m < first_used and m not in rows]
+    if idle:  # of those, the months that have records after all (entered afterwards)
+        used = set(session.scalars(
+            select(func.substr(Activity.start_date, 1, 7)).distinct()
+            .where(Activity.office_id == office.id,
+                   Activity.start_date >= f"{min(idle)}-01",
+                   Activity.start_date <= f"{max(idle)}-31")))
+        idle = [m for m in idle if m not in used]
+    out = []
+    for month in months:
+        due = due_date(month, day)
+        row = rows.get(month)
+        if row is None:
+            out.append(MonthState(month, PERIOD_OPEN, 0, due, None, "", month in idle))
+        else:
+            out.append(MonthState(month, row.status, row.revision, due, row.submitted_at,
+                                  row.reopen_reason))
+    return out
 
 
 def submit_month(db: Database, office: OfficeInfo, month: str, user: str | None = None,

@@ -28,7 +28,9 @@ class UpcomingCampaign:
 class TodoList:
     """What needs the clerk's attention."""
 
-    unreported: tuple[MonthState, ...]  # past months of the year not (re)submitted
+    # past months of the year not (re)submitted (but not those before the program was
+    # used with nothing recorded in them: see MonthState.before_use)
+    unreported: tuple[MonthState, ...]
     missing_evidence: tuple[str, ...]  # activity ids of the year without 佐证材料
     missing_roster: tuple[str, ...]  # training ids of the year without a 花名册
     upcoming: tuple[UpcomingCampaign, ...]
@@ -79,7 +81,7 @@ def todo_list(session: Session, office: OfficeInfo, today: dt.date | None = None
     if today.month == 1:  # in January, December of last year is the one due
         states = [m for m in year_states(session, office, today.year - 1)
                   if m.month.endswith("-12")] + states
-    unreported = tuple(m for m in states if not m.locked)
+    unreported = tuple(m for m in states if not m.locked and not m.before_use)
     params = {"office": office.id, "start": f"{today.year}-01-01", "end": today.isoformat()}
     missing_evidence = tuple(session.scalars(text(
         "SELECT a.id FROM activity a WHERE a.office_id = :office"

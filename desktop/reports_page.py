@@ -606,6 +606,8 @@ class ReportsPage(QWidget):
         late = ""
         if m.overdue(today):
             late = f"逾期 {(today - m.due).days} 天"
+        elif m.before_use and today > m.due:
+            late = "启用前，无记录"
         elif m.status != PERIOD_SUBMITTED:
             late = f"还剩 {(m.due - today).days} 天"
         return [name, m.label, m.due.isoformat(), late, m.revision_label]
@@ -621,7 +623,12 @@ class ReportsPage(QWidget):
         color = {PERIOD_SUBMITTED: GREEN, PERIOD_REOPENED: AMBER}.get(m.status)
         if color is not None:
             item.setForeground(1, QBrush(color))
-        if m.overdue(today):
+        if m.before_use and today > m.due:
+            for col in (1, 3):
+                item.setForeground(col, QBrush(Qt.GlobalColor.gray))
+            item.setToolTip(3, "本软件启用之前的月份，且没有录入记录：当时的报表已另行报送，"
+                               "不算逾期。补录了该月的活动后，需要在这里上报。")
+        elif m.overdue(today):
             item.setForeground(3, QBrush(RED))
             bold = QFont(item.font(3))
             bold.setBold(True)

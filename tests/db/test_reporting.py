@@ -31,9 +31,17 @@ def lecture(db: Database, attend: int = 50) -> ActivityInput:
                          end_date=dt.date(2025, 9, 16), form_id=form, attend=attend)
 
 
+def _office_started(db: Database, office: OfficeInfo, when: dt.datetime) -> None:
+    from db.models import Office
+
+    with db.write() as s:
+        s.get(Office, office.id).created_at = when
+
+
 def test_due_dates_and_overdue(db: Database, office: OfficeInfo) -> None:
     assert due_date("2025-09", 5) == dt.date(2025, 10, 5)
     assert due_date("2025-12", 5) == dt.date(2026, 1, 5)
+    _office_started(db, office, dt.datetime(2025, 1, 2, 9, 0))
     with db.session() as s:
         states = year_states(s, office, 2025)
     assert [m.month for m in states][:2] == ["2025-01", "2025-02"]
@@ -44,6 +52,23 @@ def test_due_dates_and_overdue(db: Database, office: OfficeInfo) -> None:
         assert month_state(s, office, "2025-09").due == dt.date(2025, 10, 10)
     with pytest.raises(ValidationError, match="1日至28日"):
         set_due_day(db, 31)
+
+
+def test_months_before_first_use_with_nothing_recorded_are_not_overdue(
+        db: Database, office: OfficeInfo) -> None:
+    """An office set up in November does not see January–October as 逾期 ..."""
+    _office_started(db, office, dt.datetime(2025, 11, 3, 9, 0))
+    today = dt.date(2025, 11, 20)
+    with db.session() as s:
+        states = year_states(s, office, 2025)
+    assert not any(m.overdue(today) for m in states)
+    assert states[8].before_use and not states[10].before_use  # September, November
+    # ... unless something was recorded for the month afterwards: that return is due
+    create_activity(db, office, lecture(db))
+    with db.session() as s:
+        sep, aug = month_state(s, office, "2025-09"), month_state(s, office, "2025-08")
+    assert sep.overdue(today) and not sep.before_use
+    assert not aug.overdue(today) and aug.label == "未上报"
 
 
 def test_submit_locks_and_reopen_is_audited(db: Database, office: OfficeInfo) -> None:

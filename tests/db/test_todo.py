@@ -41,6 +41,15 @@ def test_todo_list(db: Database, office: OfficeInfo, tmp_path) -> None:  # noqa:
     photo = tmp_path / "a.pdf"
     photo.write_bytes(b"%PDF-1.4 test")
     add_attachments(db, activity_id=with_photo, files=[photo])
+    from db.models import Office
+
+    with db.write() as s:  # an office that started using the program in October 2025
+        s.get(Office, office.id).created_at = dt.datetime(2025, 10, 8, 9, 0)
+    with db.session() as s:
+        todo = todo_list(s, office, TODAY)
+    assert [m.month for m in todo.unreported] == ["2025-09"]  # the only month with records
+    with db.write() as s:  # one that has used it all year
+        s.get(Office, office.id).created_at = dt.datetime(2025, 1, 2, 9, 0)
     with db.session() as s:
         todo = todo_list(s, office, TODAY)
     assert [m.month for m in todo.unreported] == [f"2025-{m:02d}" for m in range(1, 10)]

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, Q
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from db.activities import ActivityInput, create_activity
+from db.catalogs import find_entry
 from db.database import Database
 from db.demo import generate_demo
 from db.indicators import compute_figures
@@ -173,6 +175,24 @@ def test_month_list_shows_states_due_dates_and_overdue_in_red(demo: Database, of
     assert "不需要上报" in page.detail_label.text()
     page.show_month("2025-10")  # not ended yet
     assert not page.submit_button.isEnabled()
+
+
+def test_months_before_the_program_was_used_are_grey_not_overdue(
+        db: Database, office: OfficeInfo, qtbot: Any) -> None:
+    from db.models import Office
+
+    with db.write() as s:  # started in October 2025, with only a September lecture entered
+        s.get(Office, office.id).created_at = dt.datetime(2025, 10, 8, 9, 0)
+        form = find_entry(s, "form", "讲座").id
+    day = dt.date(2025, 9, 16)
+    create_activity(db, office, ActivityInput("补录讲座", day, day, form, attend=20))
+    page = ReportsPage(db, office, today=lambda: TODAY)
+    qtbot.addWidget(page)
+    assert cells(page, "2025-08") == ["8月", "未上报", "2025-09-05", "启用前，无记录", ""]
+    assert color(page, "2025-08", 3) == QColor(Qt.GlobalColor.gray)
+    assert "不算逾期" in page.item_for("2025-08").toolTip(3)
+    assert cells(page, "2025-09")[3] == "逾期 15 天"  # it has a record: its return is due
+    assert color(page, "2025-09", 3) == RED
 
 
 def test_show_month_switches_the_year(page: ReportsPage) -> None:
