@@ -37,6 +37,9 @@ from db.periods import month_key
 
 TITLE_MAX = 200
 MAX_DAYS = 366
+# A count, an amount in 分 or tenths of an hour this large is a typing error; it would
+# also overflow SQLite's 64-bit INTEGER when saved.
+MAX_NUMBER = 10**12
 # Chinese field labels, for messages and for the form to put an error next to a field.
 LABELS = {
     "title": "活动名称",
@@ -241,6 +244,8 @@ def validate_activity(session: Session, office: OfficeInfo, data: ActivityInput,
             err(name, f"{LABELS[name]}应为整数")
         elif value < 0:
             err(name, f"{LABELS[name]}不能为负数")
+        elif value >= MAX_NUMBER:
+            err(name, f"{LABELS[name]}数值过大，请核对")
     if errors and any(e.field in NUMBER_FIELDS for e in errors):
         return errors
 

@@ -530,6 +530,8 @@ def set_roster_hours(db: Database, activity_id: str, trainee_id: str, hours_x10:
     """Credit one person with their own 学时 at a training (None: the training's)."""
     if hours_x10 is not None and hours_x10 < 0:
         raise ValidationError("学时不能为负数", field="学时")
+    if hours_x10 is not None and hours_x10 >= 10_000:  # 1 000 hours at one training
+        raise ValidationError("学时数值过大，请核对", field="学时")
     with db.write(user) as s:
         row = s.get(Attendance, (activity_id, trainee_id))
         if row is None:

@@ -91,6 +91,8 @@ def test_create_read_update(db: Database, office: OfficeInfo) -> None:
         ({"end_date": D(2026, 9, 20)}, "end_date", "不能超过一年"),
         ({"attend": -5}, "attend", "参与人次不能为负数"),
         ({"spending_fen": -1}, "spending_fen", "经费不能为负数"),
+        ({"attend": 10**12}, "attend", "参与人次数值过大"),
+        ({"spending_fen": 10**19}, "spending_fen", "经费数值过大"),  # beyond SQLite's INTEGER
         ({"views": 300}, "views", "线下活动的浏览量不计入统计"),
         ({"form_id": "nope"}, "form_id", "请选择活动形式"),
     ],
