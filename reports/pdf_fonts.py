@@ -18,10 +18,20 @@ character) and reported through :class:`MissingChars`.
 
 The fallback faces are large (HanaMinB is 30 MB) and loaded only when a text
 needs them. Everything is registered once per process, thread-safely.
+
+The three faces only reportlab reads are stored xz-compressed (``*.ttf.xz``,
+made with tools/compress_fonts.py: 41 MB -> 17 MB in the repository and the
+bundle) and decompressed in memory when first loaded, once per process: about
+0.7 s for HanaMinB (instead of 0.1 s) and 0.1 s for each of the others on a
+2-core machine. reportlab reads a whole font file into memory anyway, so only
+the decoder's buffers are extra (~55 MB, freed at once) and no cache file is
+written.
+WenQuanYi stays a plain ``.ttc``: Qt loads it by file name for the interface.
 """
 
 from __future__ import annotations
 
+import lzma
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -44,9 +54,9 @@ EXT_B = "KepuHanaMinB"
 
 FONT_FILES: dict[str, tuple[Path, int]] = {
     SANS: (resources.FONT_SANS, 0),
-    SONG: (resources.path("fonts", "gbsn00lp.ttf"), 0),
-    EXT_A: (resources.path("fonts", "HanaMinA-ext.ttf"), 0),
-    EXT_B: (resources.path("fonts", "HanaMinB.ttf"), 0),
+    SONG: (resources.path("fonts", "gbsn00lp.ttf.xz"), 0),
+    EXT_A: (resources.path("fonts", "HanaMinA-ext.ttf.xz"), 0),
+    EXT_B: (resources.path("fonts", "HanaMinB.ttf.xz"), 0),
 }
 
 # Which faces a text set in a given base face falls back to, in order.
@@ -129,6 +139,26 @@ def _patch_reportlab() -> None:
         _patched = True
 
 
+class _FontBytes:
+    """A decompressed font for reportlab's TTFont, which takes a file name or an
+    object with ``read()`` (and uses ``name`` in messages and as the PDF object key).
+    """
+
+    def __init__(self, file: Path) -> None:
+        self.name = str(file)
+        self._data = lzma.decompress(file.read_bytes())
+
+    def read(self) -> bytes:
+        return self._data
+
+
+def font_source(file: Path) -> str | _FontBytes:
+    """What to pass to reportlab's ``TTFont`` for a bundled font file: the path of a
+    ``.ttf``/``.ttc``, the decompressed bytes of a ``.ttf.xz``.
+    """
+    return _FontBytes(file) if file.suffix == ".xz" else str(file)
+
+
 def _load(name: str) -> ttfonts.TTFont:
     """Register one face (once) and return it."""
     with _lock:
@@ -140,7 +170,7 @@ def _load(name: str) -> ttfonts.TTFont:
         try:
             font = pdfmetrics.getFont(name)  # registered earlier by someone else
         except KeyError:
-            font = ttfonts.TTFont(name, str(file), subfontIndex=index)
+            font = ttfonts.TTFont(name, font_source(file), subfontIndex=index)
             pdfmetrics.registerFont(font)
             # No bold or italic faces: <b>/<i> in a Paragraph keep the same face.
             pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name,
