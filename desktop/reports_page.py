@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -315,6 +317,29 @@ class ProblemsDialog(QDialog):
 # -- the page ----------------------------------------------------------------------------
 
 
+_fonts_warming = threading.Lock()
+
+
+def warm_pdf_fonts() -> None:
+    """Load the PDF fonts on a background thread, once per process.
+
+    Reading and decompressing them takes about half a second; done while the clerk
+    looks at the page, the first preview or export does not wait for it. Loading is
+    thread-safe (reports.pdf_fonts), and an export that starts first simply waits.
+    """
+    if not _fonts_warming.acquire(blocking=False):
+        return  # already started
+    from reports.pdf_fonts import register_fonts
+
+    def load() -> None:
+        try:
+            register_fonts()
+        except Exception:  # noqa: BLE001 - the export itself reports it, with a message
+            logging.getLogger(__name__).warning("预先加载 PDF 字体失败", exc_info=True)
+
+    threading.Thread(target=load, name="kepu-fonts", daemon=True).start()
+
+
 class ReportsPage(QWidget):
     """报表: export, preview, print, 上报 and 重新打开 the periods of a year.
 
@@ -347,6 +372,7 @@ class ReportsPage(QWidget):
         self._build()
         self._fill_years(self.period.year)
         self.show_period(self.period)  # reads the year's states
+        warm_pdf_fonts()
 
     # -- building ----------------------------------------------------------------------
 
