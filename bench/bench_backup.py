@@ -30,27 +30,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATA = ROOT / "bench" / "data"
-SOURCE = DATA / "large-2025.sqlite"
+from _common import DATA, ensure_large_demo, ledger_command, ratio, start_once
+from _common import LARGE_DB as SOURCE
+
 SETUP = DATA / "backup-bench"
 DB = SETUP / "large-2025.sqlite"
 READY = SETUP / "READY"
-KEPU = [sys.executable, "-m", "desktop.cli"]
-MARK = "KEPU_BENCH_PAINTED"
-PAGE_TITLE = "活动台账"
+START_TIMEOUT = 60
 
 PHOTOS = 200
 PHOTO_SIZE = (1600, 1200)  # about 1 MB as a JPEG of noise and shapes, stored as is
@@ -58,33 +52,8 @@ PER_ACTIVITY = 4
 BUDGET_BACKUP = 3.0
 BUDGET_STARTUP_EXTRA = 0.5
 
-# While the main window has no ledger page yet, add it the way it will be (bench_ledger.py).
-LAUNCHER = """
-import sys
-import desktop.main_window as mw
-from desktop.ledger_page import LedgerPage
-
-if not any(title == "活动台账" for title, _factory in mw.PAGES):
-    mw.PAGES.append(("活动台账", lambda db, office: LedgerPage(db, office)))
-from desktop.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-def ratio(value: float, budget: float) -> str:
-    return f"{value / budget:.2f}× budget"
-
 
 # -- setup ------------------------------------------------------------------------------------
-
-
-def ensure_source() -> None:
-    DATA.mkdir(parents=True, exist_ok=True)
-    if SOURCE.exists():
-        return
-    print(f"creating {SOURCE} (kepu demo --year 2025 --scale large) …", flush=True)
-    subprocess.run([*KEPU, "--db", str(SOURCE), "demo", "--year", "2025", "--scale", "large"],
-                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
 
 
 def make_photo(path: Path, rng: random.Random) -> None:
@@ -112,7 +81,7 @@ def set_up(fresh: bool) -> None:
     from db.attachments import add_attachments
     from db.database import open_database
 
-    ensure_source()
+    ensure_large_demo()
     if SETUP.exists():
         shutil.rmtree(SETUP)
     SETUP.mkdir(parents=True)
@@ -194,38 +163,6 @@ def bench_make_backup(runs: int) -> None:
 # -- (b) start-up with the day's backup due or not ------------------------------------------------
 
 
-def child_home(home: Path) -> None:
-    """Settings of a clerk who last worked on the ledger (the main window reopens it)."""
-    folder = home / ".config" / "kepu"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kepu.conf").write_text(f"[main_window]\npage={PAGE_TITLE}\n", encoding="utf-8")
-
-
-def child_env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(QT_QPA_PLATFORM="offscreen", KEPU_BENCH_PAINTED="1", HOME=str(home),
-               XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local"),
-               PYTHONPATH=str(ROOT))
-    env.pop("KEPU_DB", None)
-    return env
-
-
-def start_once(cmd: list[str], home: Path, timeout: float = 60) -> tuple[float | None, float]:
-    """(process start → ledger painted, whole process wall time)."""
-    child_home(home)
-    t0 = time.perf_counter()
-    try:
-        done = subprocess.run(cmd, cwd=ROOT, env=child_env(home), capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0
-    wall = time.perf_counter() - t0
-    for line in done.stdout.splitlines():
-        if line.startswith(MARK):
-            return float(line.split()[1]), wall
-    return None, wall
-
-
 def todays_daily_backups() -> list[Path]:
     from db.paths import backup_dir_for
 
@@ -246,25 +183,22 @@ def make_due(due: bool) -> None:
 
 
 def bench_startup(runs: int) -> None:
-    plain = [*KEPU, "--db", str(DB)]
     with tempfile.TemporaryDirectory(prefix="kepu-bench-") as tmp:
         home = Path(tmp)
         make_due(False)
-        cmd = plain
+        found = ledger_command(DB, home, first_timeout=START_TIMEOUT, timeout=START_TIMEOUT)
+        if found is None:
+            print("(b) FAILED: the ledger page never reported painting")
+            return
+        cmd, patched = found
         how = "python -m desktop.cli --db …"
-        painted, _wall = start_once(cmd, home)  # also warms the file cache
-        if painted is None:
-            cmd = [sys.executable, "-c", LAUNCHER, "--db", str(DB)]
+        if patched:
             how += " with the ledger page added to desktop.main_window.PAGES"
-            painted, _wall = start_once(cmd, home)
-            if painted is None:
-                print("(b) FAILED: the ledger page never reported painting")
-                return
         results: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
         for _ in range(runs):
             for due in (True, False):  # interleaved, so drift affects both alike
                 make_due(due)
-                painted, wall = start_once(cmd, home)
+                painted, wall = start_once(cmd, home, START_TIMEOUT)
                 if painted is not None:
                     results[due].append((painted, wall))
                 if due:

@@ -31,19 +31,15 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-DATA = ROOT / "bench" / "data"
-DB = DATA / "large-2025.sqlite"
-KEPU = [sys.executable, "-m", "desktop.cli"]
-MARK = "KEPU_BENCH_PAINTED"
+from _common import LARGE_DB as DB
+from _common import ensure_large_demo, ledger_command, ratio, start_once
+
+START_TIMEOUT = 30
 
 BUDGET_START = 1.5
 BUDGET_TYPE = 0.100
@@ -51,21 +47,6 @@ BUDGET_JUMP = 0.050
 
 # (text already in the box, the character typed next)
 SEARCHES = (("讲", "座"), ("防范电信", "诈"), ("农业", "实"), ("垃圾分", "类"), ("科普", "日"))
-
-PAGE_TITLE = "活动台账"
-# Run by the fallback of (a) while the main window has no ledger page yet: add it, as
-# the main window will, then run the real CLI.
-LAUNCHER = """
-import sys
-import desktop.main_window as mw
-from desktop.ledger_page import LedgerPage
-
-if not any(title == "活动台账" for title, _factory in mw.PAGES):
-    mw.PAGES.append(("活动台账", lambda db, office: LedgerPage(db, office)))
-from desktop.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
 
 def pad(text: str, width: int, right: bool = False) -> str:
     """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
@@ -76,76 +57,28 @@ def pad(text: str, width: int, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
-def ratio(value: float, budget: float) -> str:
-    return f"{value / budget:.2f}× budget"
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:6.1f} ms"
-
-
-def ensure_db() -> None:
-    DATA.mkdir(parents=True, exist_ok=True)
-    if DB.exists():
-        return
-    print(f"creating {DB} (kepu demo --scale large) …", flush=True)
-    subprocess.run([*KEPU, "--db", str(DB), "demo", "--year", "2025", "--scale", "large"],
-                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
 
 
 # -- (a) a real process ---------------------------------------------------------------------
 
 
-def _child_home(home: Path) -> None:
-    """Settings of a clerk who last worked on the ledger (the main window reopens it)."""
-    folder = home / ".config" / "kepu"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "kepu.conf").write_text(f"[main_window]\npage={PAGE_TITLE}\n", encoding="utf-8")
-
-
-def _child_env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(QT_QPA_PLATFORM="offscreen", KEPU_BENCH_PAINTED="1", HOME=str(home),
-               XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local"),
-               PYTHONPATH=str(ROOT))
-    env.pop("KEPU_DB", None)
-    return env
-
-
-def _start_once(cmd: list[str], home: Path, timeout: float = 30) -> tuple[float | None, float]:
-    _child_home(home)  # every run starts from the same settings
-    t0 = time.perf_counter()
-    try:
-        done = subprocess.run(cmd, cwd=ROOT, env=_child_env(home), capture_output=True,
-                              text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return None, time.perf_counter() - t0
-    wall = time.perf_counter() - t0
-    for line in done.stdout.splitlines():
-        if line.startswith(MARK):
-            return float(line.split()[1]), wall
-    return None, wall
-
-
 def bench_start(runs: int) -> None:
-    plain = [*KEPU, "--db", str(DB)]
-    patched = [sys.executable, "-c", LAUNCHER, "--db", str(DB)]
     with tempfile.TemporaryDirectory(prefix="kepu-bench-") as tmp:
         home = Path(tmp)
-        painted, _wall = _start_once(plain, home, timeout=10)  # also warms the file cache
+        found = ledger_command(DB, home, first_timeout=10, timeout=START_TIMEOUT)
+        if found is None:
+            print("(a) FAILED: the ledger page never reported painting")
+            return
+        cmd, patched = found
         how = "python -m desktop.cli --db …"
-        cmd = plain
-        if painted is None:
-            how = ("python -m desktop.cli --db … with the ledger page added to "
-                   "desktop.main_window.PAGES (the main window has no ledger page yet)")
-            cmd = patched
-            painted, _wall = _start_once(cmd, home)
-            if painted is None:
-                print("(a) FAILED: the ledger page never reported painting")
-                return
+        if patched:
+            how += (" with the ledger page added to desktop.main_window.PAGES"
+                    " (the main window has no ledger page yet)")
         paints, walls = [], []
         for _ in range(runs):
-            painted, wall = _start_once(cmd, home)
+            painted, wall = start_once(cmd, home, START_TIMEOUT)
             if painted is not None:
                 paints.append(painted)
                 walls.append(wall)
@@ -318,7 +251,7 @@ def main() -> int:
     ap.add_argument("--screenshot", type=Path, help="also save the page at 1366×768 here")
     ap.add_argument("--skip-start", action="store_true", help="skip (a), the process start")
     args = ap.parse_args()
-    ensure_db()
+    ensure_large_demo()
     print(f"database: {DB}")
     if not args.skip_start:
         bench_start(max(3, args.runs // 2 + 2))

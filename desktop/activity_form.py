@@ -68,10 +68,10 @@ from db.models import Site
 from db.offices import OfficeInfo
 from desktop import messages
 from desktop.evidence_panel import EvidencePanel
+from desktop.field_errors import ERROR_STYLE, error_label
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #555555;"
 BANNER_STYLE = ("background: #fdecea; color: #8a1c1c; border: 1px solid #f5c2c0;"
                 " border-radius: 4px; padding: 6px 10px; font-weight: bold;")
@@ -472,11 +472,8 @@ class ActivityDialog(QDialog):
     # -- building --------------------------------------------------------------
 
     def _error_label(self, field: str, focus: QWidget) -> QLabel:
-        label = QLabel()
+        label = error_label()
         label.setObjectName(f"error_{field}")
-        label.setStyleSheet(ERROR_STYLE)
-        label.setWordWrap(True)
-        label.hide()
         self.error_labels[field] = label
         self._focus_for[field] = focus
         return label
@@ -701,11 +698,8 @@ class ActivityDialog(QDialog):
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setWordWrap(True)
         self.banner.hide()
-        self.general_error = QLabel()
+        self.general_error = error_label()
         self.general_error.setObjectName("general_error")
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.hide()
 
         self.buttons = QDialogButtonBox()
         self.save_button = QPushButton("保存")

@@ -15,10 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
     QSize,
     Qt,
     Signal,
@@ -29,7 +25,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -62,11 +57,12 @@ from db.errors import KepuError, ValidationError
 from db.indicators import CATALOG_INDICATORS
 from db.offices import OfficeInfo
 from desktop import messages
-from desktop.field_errors import FieldErrors
+from desktop.field_errors import FieldErrors, error_label, ok_cancel_buttons
+from desktop.table_model import LEFT, RIGHT, ModelIndex, SimpleTableModel
+from desktop.widgets import page_title, select_row
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 EXPLANATION = "隐藏的项目不再出现在下拉列表中，已有记录不受影响；正在使用或内置的项目不能删除。"
 NAME_FIELD = "名称"
 MONTH_FIELD = "常用月份"
@@ -111,7 +107,7 @@ def load_rows(db: Database, kind: str) -> list[CatalogRow]:
 # -- the table model ---------------------------------------------------------------
 
 
-class CatalogModel(QAbstractTableModel):
+class CatalogModel(SimpleTableModel):
     """The entries of one catalog (catalogs are small: all rows are held)."""
 
     # Column key → header; 常用时间 only for 主题活动.
@@ -125,15 +121,19 @@ class CatalogModel(QAbstractTableModel):
         super().__init__(parent)
         self.kind = ""
         self.rows: list[CatalogRow] = []
-        self.columns: tuple[tuple[str, str], ...] = self.BASE_COLUMNS
+        self._set_columns(self.BASE_COLUMNS)
 
     def set_rows(self, kind: str, rows: list[CatalogRow]) -> None:
         """Show the given rows of one catalog."""
         self.beginResetModel()
         self.kind = kind
         self.rows = list(rows)
-        self.columns = self.CAMPAIGN_COLUMNS if kind == "campaign" else self.BASE_COLUMNS
+        self._set_columns(self.CAMPAIGN_COLUMNS if kind == "campaign" else self.BASE_COLUMNS)
         self.endResetModel()
+
+    def _set_columns(self, columns: tuple[tuple[str, str], ...]) -> None:
+        self.columns = columns
+        self._titles = tuple(label for _key, label in columns)
 
     def column_of(self, key: str) -> int:
         """The column index of a column key (``-1`` when not shown)."""
@@ -149,41 +149,21 @@ class CatalogModel(QAbstractTableModel):
 
     # -- QAbstractItemModel ------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Number of entries (a flat table: no children)."""
-        return 0 if parent.isValid() else len(self.rows)
+    def column_titles(self) -> tuple[str, ...]:
+        """The titles of the columns this catalog shows."""
+        return self._titles
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Number of columns."""
-        return 0 if parent.isValid() else len(self.columns)
+    def alignment(self, column: int) -> int:
+        """使用次数 is a number: right-aligned."""
+        return RIGHT if self.columns[column][0] == "usage" else LEFT
 
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        """Selectable, not editable in place (renaming goes through a dialog)."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
+    def header_tooltip(self, column: int) -> str | None:
+        """The 统计代码 header explains itself."""
+        return code_tooltip(self.kind, "名称") if self.columns[column][0] == "code" else None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles; the 统计代码 header explains itself in a tooltip."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        key, label = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return label
-        if role == Qt.ItemDataRole.ToolTipRole and key == "code":
-            return code_tooltip(self.kind, "名称")
-        if role == Qt.ItemDataRole.TextAlignmentRole and key == "usage":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts, the code tooltip, and grey/italic for codes and hidden entries."""
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        if not 0 <= index.column() < len(self.columns):
+        if not self.cell_in_range(index):
             return None
         row = self.rows[index.row()]
         item = row.item
@@ -199,9 +179,7 @@ class CatalogModel(QAbstractTableModel):
                 return "已隐藏：不再出现在下拉列表中，已有记录不受影响"
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if key == "usage":
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return self.alignment(index.column())
         if role == Qt.ItemDataRole.ForegroundRole and (item.hidden or key == "code"):
             return QGuiApplication.palette().color(QPalette.ColorGroup.Active,
                                                    QPalette.ColorRole.PlaceholderText)
@@ -306,20 +284,9 @@ class EntryDialog(FieldErrors, QDialog):
             form.addRow(f"{MONTH_FIELD}：", self._with_error_label(MONTH_FIELD,
                                                                     self.month_combo))
 
-        self.general_error = QLabel()
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.hide()
+        self.general_error = error_label()
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("确定")
-        ok.setDefault(True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -328,23 +295,6 @@ class EntryDialog(FieldErrors, QDialog):
         layout.addStretch(1)
         layout.addWidget(self.buttons)
         self.name_edit.setFocus()
-
-    def _with_error_label(self, field: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        vbox = QVBoxLayout(box)
-        vbox.setContentsMargins(0, 0, 0, 0)
-        vbox.setSpacing(2)
-        vbox.addWidget(widget)
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        vbox.addWidget(error)
-        self.error_labels[field] = error
-        self._field_widgets[field] = widget
-        if isinstance(widget, QLineEdit):
-            widget.textEdited.connect(lambda _text, f=field: self._clear_error(f))
-        return box
 
     def props(self) -> dict[str, Any]:
         """The new entry's props: ``{"month": 4}`` for a campaign in April, else ``{}``."""
@@ -414,11 +364,7 @@ class CatalogPage(QWidget):
         self.dialog: EntryDialog | None = None
         self.shortcuts: dict[str, QShortcut] = {}  # button text → its shortcut
 
-        title = QLabel("目录设置")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("目录设置")
         explanation = QLabel(EXPLANATION)
         explanation.setWordWrap(True)
 
@@ -567,13 +513,7 @@ class CatalogPage(QWidget):
             self._select_row(row)
 
     def _select_row(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
+        select_row(self.table, row)
 
     @Slot(int)
     def _kind_chosen(self, row: int) -> None:

@@ -18,8 +18,6 @@ from PySide6.QtCore import QFileInfo, QSettings, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
     QIcon,
     QImageReader,
     QKeySequence,
@@ -28,7 +26,6 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -36,8 +33,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListView,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPushButton,
@@ -62,6 +57,7 @@ from db.attachments import (
 from db.database import Database
 from db.errors import KepuError
 from desktop import messages
+from desktop.photo_grid import LocalFileDrops, thumbnail_list
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
 
 THUMB = QSize(104, 78)
@@ -122,7 +118,7 @@ def _framed(pixmap: QPixmap, size: QSize = THUMB) -> QPixmap:
     return canvas
 
 
-class EvidencePanel(QWidget):
+class EvidencePanel(LocalFileDrops, QWidget):
     """Thumbnail grid of an activity's evidence, with add / open / delete / undo / caption.
 
     Args:
@@ -161,19 +157,9 @@ class EvidencePanel(QWidget):
         self.hint_label.setWordWrap(True)
         self.hint_label.setStyleSheet("color: #6d4c00;")
 
-        self.list = QListWidget()
-        self.list.setObjectName("evidence_list")
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setIconSize(THUMB)
-        self.list.setGridSize(GRID)
-        self.list.setWordWrap(True)
+        self.list = thumbnail_list("evidence_list", THUMB, GRID)
         self.list.setUniformItemSizes(True)
-        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.setDragEnabled(False)
-        self.list.setAcceptDrops(False)  # drops go to the panel
         self.list.setMinimumHeight(GRID.height() + 8)
         self.list.itemDoubleClicked.connect(lambda _item: self.open_selected())
         self.list.itemSelectionChanged.connect(self._update_buttons)
@@ -511,29 +497,9 @@ class EvidencePanel(QWidget):
 
     # -- drag and drop ----------------------------------------------------------
 
-    @staticmethod
-    def _local_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if not self._read_only and not self.is_busy() and self._local_files(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        files = self._local_files(event)
-        if not files or self._read_only or self.is_busy():
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_files(files)
+    def _accepts_files(self) -> bool:
+        """Dropped files are added unless the month is locked or an import runs."""
+        return not self._read_only and not self.is_busy()
 
     # -- item actions -----------------------------------------------------------
 

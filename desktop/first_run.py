@@ -24,11 +24,9 @@ from db.errors import KepuError, ValidationError
 from db.models import LEVELS
 from db.offices import create_office, log_init, validate_office
 from desktop import messages
-from desktop.field_errors import FieldErrors
+from desktop.field_errors import FieldErrors, error_label, ok_cancel_buttons
 
 log = logging.getLogger(__name__)
-
-ERROR_STYLE = "color: #c62828;"
 
 
 def _missing_dirs(folder: Path) -> list[Path]:
@@ -119,20 +117,10 @@ class FirstRunDialog(FieldErrors, QDialog):
         self.path_label.setWordWrap(True)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.path_label.setIndent(12)
-        self.general_error = QLabel()
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.hide()
+        self.general_error = error_label()
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
+        self.buttons = ok_cancel_buttons(self)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("确定")
-        ok.setDefault(True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
@@ -155,23 +143,6 @@ class FirstRunDialog(FieldErrors, QDialog):
         QWidget.setTabOrder(self.region_edit, self.population_edit)
         QWidget.setTabOrder(self.population_edit, ok)
         self.name_edit.setFocus()
-
-    def _with_error_label(self, field: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        vbox = QVBoxLayout(box)
-        vbox.setContentsMargins(0, 0, 0, 0)
-        vbox.setSpacing(2)
-        vbox.addWidget(widget)
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        vbox.addWidget(error)
-        self.error_labels[field] = error
-        self._field_widgets[field] = widget
-        if isinstance(widget, QLineEdit):
-            widget.textEdited.connect(lambda _text, f=field: self._clear_error(f))
-        return box
 
     @Slot()
     def _on_level_chosen(self) -> None:

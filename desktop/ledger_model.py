@@ -15,29 +15,18 @@ still shown.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 
 from db.database import Database
 from db.ledger import LedgerFilter, LedgerRow, ledger_count, ledger_ids, ledger_rows
 from db.offices import OfficeInfo
+from desktop import table_model
 from desktop.paged_model import IdRows
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-
-PAGE_SIZE = 100  # rows fetched at once when the view first shows one of them
-CACHE_LIMIT = 5_000  # rows kept; beyond this the cache starts over
+from desktop.table_model import CENTER, LEFT, RIGHT, ColumnTableModel, ModelIndex
 
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
@@ -47,35 +36,21 @@ TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ROLES = frozenset((DISPLAY, ALIGNMENT, TOOLTIP, FOREGROUND, ID_ROLE, ROW_ROLE))
 _MISSING = object()
-ITEM_FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-              | Qt.ItemFlag.ItemNeverHasChildren)
-
-RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-CENTER = int(Qt.AlignmentFlag.AlignCenter)
 
 WARNING_COLOR = QColor(192, 80, 0)  # 缺 (no evidence): dark orange, readable on white
 LOCKED_COLOR = QColor(96, 110, 130)  # 已上报: a quiet slate
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column of the ledger.
+class Column(table_model.Column):
+    """One column of the ledger; its ``key`` is also the SQL sort key.
 
     Attributes:
-        key: stable name, used for settings and as the SQL sort key.
-        title: the header text.
-        align: the text alignment of its cells.
-        sample: a typical widest value, for the default width.
         descending_first: whether a first click on the header sorts descending.
         hideable: whether the clerk may hide it.
 
     """
 
-    key: str
-    title: str
-    align: int = LEFT
-    sample: str = ""
     descending_first: bool = False
     hideable: bool = True
 
@@ -186,7 +161,7 @@ def _tooltip(row: LedgerRow, key: str) -> str | None:
     return None
 
 
-class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
+class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
     """The activities of one office matching a :class:`LedgerFilter`, in SQL order.
 
     Signals:
@@ -201,7 +176,7 @@ class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
 
     def __init__(self, db: Database, office: OfficeInfo, parent: QObject | None = None, *,
                  sort: str = "start_date", descending: bool = True) -> None:
-        super().__init__(parent)
+        super().__init__(COLUMNS, parent)
         self._db = db
         self._office = office
         self._filter = LedgerFilter()
@@ -229,16 +204,6 @@ class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
         """Whether the rows are sorted descending."""
         return self._descending
 
-    @property
-    def total(self) -> int:
-        """How many activities the office has in all (as of the last refresh)."""
-        return self._total
-
-    @property
-    def ids(self) -> Sequence[str]:
-        """The ids shown, in order (read-only)."""
-        return tuple(self._ids)
-
     def set_filter(self, flt: LedgerFilter) -> None:
         """Show the activities matching ``flt`` (selection kept by id)."""
         if flt == self._filter:
@@ -246,29 +211,17 @@ class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
         self._filter = flt
         self._reload_ids()
 
-    def refresh(self) -> None:
-        """Query again after the data changed: ids, counts and rows (selection kept by id)."""
-        self._rows.clear()
+    def _count_all(self) -> int:
         with self._db.session() as session:
-            self._total = ledger_count(session, self._office.id)
-        self._reload_ids()
+            return ledger_count(session, self._office.id)
 
     def drop_cache(self) -> None:
         """Forget the fetched rows; they are fetched again when next shown."""
         self._rows.clear()
 
-    def _fetch_page(self, row: int) -> None:
-        start = (row // PAGE_SIZE) * PAGE_SIZE
-        wanted = [i for i in self._ids[start:start + PAGE_SIZE] if i not in self._rows]
-        if self._ids[row] not in wanted:  # always the row asked for
-            wanted.append(self._ids[row])
-        if len(self._rows) + len(wanted) > CACHE_LIMIT:
-            self._rows.clear()
-            wanted = self._ids[start:start + PAGE_SIZE]
+    def _load_rows(self, ids: list[str]) -> list[LedgerRow]:
         with self._db.session() as session:
-            fetched = {r.id: r for r in ledger_rows(session, self._office.id, wanted)}
-        for aid in wanted:
-            self._rows[aid] = fetched.get(aid)
+            return ledger_rows(session, self._office.id, ids)
 
     def _query_ids(self) -> list[str]:
         with self._db.session() as session:
@@ -276,66 +229,24 @@ class LedgerModel(IdRows[LedgerRow], QAbstractTableModel):
                               self._descending)
 
     def _reload_ids(self) -> None:
-        new_ids = self._query_ids()
-        if new_ids == self._ids:
-            # Same rows in the same order; only their contents may be new.
-            if self._ids:
-                self.dataChanged.emit(self.index(0, 0),
-                                      self.index(len(self._ids) - 1, len(COLUMNS) - 1))
-            self.ids_changed.emit()
-            return
-        self._replace_ids(new_ids)
+        self._set_ids(self._query_ids())
         self.ids_changed.emit()
-
-    def _replace_ids(self, new_ids: list[str]) -> None:
-        """Swap the rows, moving persistent indexes (selection, current) by id."""
-        self.layoutAboutToBeChanged.emit()
-        old = self.persistentIndexList()
-        if old:
-            old_ids, invalid = self._ids, QModelIndex()
-            position = {aid: row for row, aid in enumerate(new_ids)}
-            moved: dict[int, int | None] = {}  # old row → new row
-            new = []
-            for index in old:
-                row = index.row()
-                if row not in moved:
-                    moved[row] = position.get(old_ids[row]) if 0 <= row < len(old_ids) else None
-                target = moved[row]
-                # createIndex, not index(): no calls back into rowCount() for each one
-                new.append(invalid if target is None else self.createIndex(target, index.column()))
-            self._ids = new_ids
-            self.changePersistentIndexList(old, new)
-        else:
-            self._ids = new_ids
-        self.layoutChanged.emit()
 
     # -- QAbstractTableModel -------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        return ITEM_FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    def header_tooltip(self, column: int) -> str:
+        """Every header sorts; the context menu chooses the columns."""
+        return f"按“{COLUMNS[column].title}”排序；右键选择显示的列"
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
-            return None
-        column = COLUMNS[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return column.align
-        if role == Qt.ItemDataRole.InitialSortOrderRole:
-            order = (Qt.SortOrder.DescendingOrder if column.descending_first
+        """Titles, alignment and tooltips; the order a first click sorts in."""
+        if (role == Qt.ItemDataRole.InitialSortOrderRole
+                and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS)):
+            order = (Qt.SortOrder.DescendingOrder if COLUMNS[section].descending_first
                      else Qt.SortOrder.AscendingOrder)
             return order.value
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"按“{column.title}”排序；右键选择显示的列"
-        return None
+        return super().headerData(section, orientation, role)
 
     def data(self, index: ModelIndex, role: int = DISPLAY) -> Any:
         # Called for every role of every visible cell on each paint: cheap exits first.

@@ -77,6 +77,7 @@ from db.ledger import QUICK_RANGES, LedgerFilter, quick_range, village_choices
 from db.offices import OfficeInfo
 from desktop import messages
 from desktop.ledger_model import COLUMNS, ID_ROLE, LedgerModel, column_index, format_dates
+from desktop.widgets import exec_changed, select_row
 
 log = logging.getLogger(__name__)
 
@@ -836,11 +837,7 @@ class LedgerPage(QWidget):
         count = self.model.rowCount()
         if count == 0:
             return
-        index = self.model.index(min(max(row, 0), count - 1), 0)
-        self.view.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.view.scrollTo(index)
+        select_row(self.view, min(max(row, 0), count - 1))
 
     # -- filtering -----------------------------------------------------------------------------
 
@@ -920,13 +917,7 @@ class LedgerPage(QWidget):
             if answer == QMessageBox.StandardButton.Yes:
                 kind, training = "trainees", row.id
         wizard = ImportWizard(self.db, self.office, kind=kind, training_id=training, parent=self)
-        done: list[bool] = []
-        wizard.changed.connect(lambda: done.append(True))
-        try:
-            wizard.exec()
-        finally:
-            wizard.deleteLater()
-        if done:
+        if exec_changed(wizard):
             self.after_change(select=[training] if training else [])
 
     @Slot()
@@ -942,13 +933,7 @@ class LedgerPage(QWidget):
             self.show_failure(KepuError(dialog.error))
             dialog.deleteLater()
             return
-        changed: list[bool] = []
-        dialog.changed.connect(lambda: changed.append(True))
-        try:
-            dialog.exec()
-        finally:
-            dialog.deleteLater()
-        if changed:
+        if exec_changed(dialog):
             self.after_change(select=[activity_id])
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 

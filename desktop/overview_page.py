@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -22,6 +22,7 @@ from db.errors import KepuError
 from db.offices import OfficeInfo
 from db.overview import Overview, database_overview
 from desktop import messages
+from desktop.widgets import page_title
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -81,11 +82,7 @@ class OverviewPage(QWidget):
         self.db = db
         self.overview: Overview | None = None
 
-        title = QLabel("数据概况")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("数据概况")
         self.updated_label = QLabel()
         self.updated_label.setEnabled(False)  # greyed: secondary information
         self.refresh_button = QPushButton("刷新")

@@ -20,7 +20,6 @@ from typing import Any
 from PySide6.QtCore import (
     QByteArray,
     QEvent,
-    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -64,8 +63,8 @@ from db.trainees import (
     trainee_rows,
 )
 from desktop import messages
+from desktop.field_errors import ERROR_STYLE, error_label
 from desktop.trainee_dialog import (
-    ERROR_STYLE,
     HINT_STYLE,
     IdNumberCheck,
     category_combo,
@@ -75,12 +74,17 @@ from desktop.trainee_dialog import (
 )
 from desktop.trainee_model import (
     PICKER_KEYS,
-    ROSTER_COLUMNS,
     RosterModel,
     TraineeModel,
     chinese_date,
     format_hours,
     format_hours_short,
+)
+from desktop.widgets import (
+    restore_column_widths,
+    save_column_widths,
+    select_row,
+    setup_row_table,
 )
 
 log = logging.getLogger(__name__)
@@ -205,7 +209,7 @@ class RosterDialog(QDialog):
                                          limit=SEARCH_LIMIT, require_query=True)
         self.results = QTableView()
         self.results.setObjectName("roster_results")
-        self._setup_table(self.results, self.search_model)
+        setup_row_table(self.results, self.search_model, padding=24)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.horizontalHeader().setStretchLastSection(True)
         self.results.doubleClicked.connect(lambda _index: self.add_selected())
@@ -248,7 +252,7 @@ class RosterDialog(QDialog):
         self.model.set_read_only(self.read_only)
         self.table = QTableView()
         self.table.setObjectName("roster_table")
-        self._setup_table(self.table, self.model)
+        setup_row_table(self.table, self.model, padding=24)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed
@@ -260,8 +264,9 @@ class RosterDialog(QDialog):
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_selected)
-        self._restore_widths()
-        self.table.horizontalHeader().sectionResized.connect(self._save_widths)
+        header = self.table.horizontalHeader()
+        restore_column_widths(header, SETTINGS_WIDTHS)
+        header.sectionResized.connect(lambda: save_column_widths(header, SETTINGS_WIDTHS))
 
         self.remove_button = self._button("移出花名册", "把选中的学员移出本期花名册，"
                                           "他们仍保留在学员库中（Delete）", self.remove_selected)
@@ -319,24 +324,6 @@ class RosterDialog(QDialog):
         button.clicked.connect(slot)
         return button
 
-    def _setup_table(self, view: QTableView, model: Any) -> None:
-        view.setModel(model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setTabKeyNavigation(False)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.verticalHeader().hide()
-        metrics = view.fontMetrics()
-        view.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
-        header = view.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        columns = model.columns if isinstance(model, TraineeModel) else ROSTER_COLUMNS
-        for i, column in enumerate(columns):
-            sample = max((column.sample, column.title), key=metrics.horizontalAdvance)
-            header.resizeSection(i, metrics.horizontalAdvance(sample) + 24)
-
     def _build_quick_entry(self) -> QFrame:
         box = QFrame()
         box.setObjectName("roster_quick_entry")
@@ -358,10 +345,7 @@ class RosterDialog(QDialog):
                                              self.add_new_person)
         self.quick_cancel_button = self._button("收起", "收起新学员录入（Esc）",
                                                 self.hide_quick_entry)
-        self.quick_error = QLabel()
-        self.quick_error.setStyleSheet(ERROR_STYLE)
-        self.quick_error.setWordWrap(False)
-        self.quick_error.hide()
+        self.quick_error = error_label(word_wrap=False)
         self.quick_id_check.info_changed.connect(self._quick_id_changed)
         for edit in (self.quick_name, self.quick_id, self.quick_phone):
             edit.returnPressed.connect(self.add_new_person)
@@ -459,13 +443,8 @@ class RosterDialog(QDialog):
 
     def _select_in_roster(self, trainee_id: str) -> None:
         row = self.model.row_of(trainee_id)
-        if row is None:
-            return
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
+        if row is not None:
+            select_row(self.table, row)
 
     # -- searching and adding registered people -------------------------------------------
 
@@ -499,13 +478,8 @@ class RosterDialog(QDialog):
         return 0
 
     def _select_result(self, row: int) -> None:
-        if not 0 <= row < self.search_model.rowCount():
-            return
-        index = self.search_model.index(row, 0)
-        self.results.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.results.scrollTo(index)
+        if 0 <= row < self.search_model.rowCount():
+            select_row(self.results, row)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Up/Down in the search field move through the matches."""
@@ -698,20 +672,6 @@ class RosterDialog(QDialog):
             self.table.selectRow(min(first, self.model.rowCount() - 1))
 
     # -- window state --------------------------------------------------------------------
-
-    def _restore_widths(self) -> None:
-        widths = settings().value(SETTINGS_WIDTHS)
-        if isinstance(widths, list) and len(widths) == len(ROSTER_COLUMNS):
-            header = self.table.horizontalHeader()
-            for i, width in enumerate(widths):
-                if str(width).isdigit() and int(width) > 10:
-                    header.resizeSection(i, int(width))
-
-    @Slot()
-    def _save_widths(self) -> None:
-        header = self.table.horizontalHeader()
-        settings().setValue(SETTINGS_WIDTHS,
-                            [header.sectionSize(i) for i in range(header.count())])
 
     def _restore_geometry(self) -> None:
         geometry = settings().value(SETTINGS_GEOMETRY)

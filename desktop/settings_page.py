@@ -20,7 +20,7 @@ import shutil
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QIntValidator
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIntValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -64,11 +64,12 @@ from db.offices import (
 from db.paths import attachment_dir_for, backup_dir_for
 from db.reporting import DEFAULT_DUE_DAY, due_day, set_due_day
 from desktop import messages
+from desktop.field_errors import ERROR_STYLE, FieldErrors, error_label
+from desktop.widgets import page_title
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #555555;"
 OK_STYLE = "color: #2e7d32;"
 WARN_STYLE = "color: #e65100;"
@@ -135,7 +136,7 @@ def _latest_backup(db_path: Path) -> Path | None:
     return backups[0].path if backups else None
 
 
-class SettingsPage(QWidget):
+class SettingsPage(FieldErrors, QWidget):
     """设置: office profile, signature defaults, 常住人口 by year, due day, data file.
 
     Signals:
@@ -145,6 +146,7 @@ class SettingsPage(QWidget):
 
     changed = Signal()
     office_saved = Signal(object)
+    clear_errors_on_edit = False  # a message stays until the next 保存
 
     def __init__(self, db: Database, office: OfficeInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,13 +156,9 @@ class SettingsPage(QWidget):
         self.last_extra_copy: Path | None = None
         self.last_backup: Path | None = None
         self.error_labels: dict[str, QLabel] = {}
-        self._fields: dict[str, QWidget] = {}
+        self._field_widgets: dict[str, QWidget] = {}
 
-        title = QLabel("设置")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("设置")
 
         # -- 填报单位 ------------------------------------------------------------------
         self.name_edit = QLineEdit()
@@ -182,14 +180,14 @@ class SettingsPage(QWidget):
         self.code_edit.setMaximumWidth(240)
         self.level_combo.setMaximumWidth(120)
         self.population_edit.setMaximumWidth(160)
-        office_form.addRow(self._label("单位名称："), self._with_error("单位名称", self.name_edit))
+        office_form.addRow(self._label("单位名称："), self._with_error_label("单位名称", self.name_edit))
         office_form.addRow(self._label("行政区划代码："),
-                           self._with_error("行政区划代码", self.code_edit))
-        office_form.addRow(self._label("级别："), self._with_error("级别", self.level_combo))
+                           self._with_error_label("行政区划代码", self.code_edit))
+        office_form.addRow(self._label("级别："), self._with_error_label("级别", self.level_combo))
         office_form.addRow(self._label("所属区县："),
-                           self._with_error("所属区县", self.region_edit))
+                           self._with_error_label("所属区县", self.region_edit))
         office_form.addRow(self._label("常住人口（默认）："),
-                           self._with_error("常住人口", self.population_edit))
+                           self._with_error_label("常住人口", self.population_edit))
 
         # -- 报表签字默认值 --------------------------------------------------------------
         self.reporter_edit = QLineEdit()
@@ -204,18 +202,15 @@ class SettingsPage(QWidget):
         for edit in (self.reporter_edit, self.reviewer_edit):
             edit.setMaximumWidth(240)
         self.phone_edit.setMaximumWidth(240)
-        sign_form.addRow(self._label("填报人："), self._with_error("填报人", self.reporter_edit))
-        sign_form.addRow(self._label("审核人："), self._with_error("审核人", self.reviewer_edit))
-        sign_form.addRow(self._label("联系电话："), self._with_error("联系电话", self.phone_edit))
+        sign_form.addRow(self._label("填报人："), self._with_error_label("填报人", self.reporter_edit))
+        sign_form.addRow(self._label("审核人："), self._with_error_label("审核人", self.reviewer_edit))
+        sign_form.addRow(self._label("联系电话："), self._with_error_label("联系电话", self.phone_edit))
         sign_hint = QLabel("月报表表头和汇总PDF的签字栏默认填写这些内容。")
         sign_hint.setWordWrap(True)
         sign_hint.setStyleSheet(HINT_STYLE)
         sign_form.addRow(sign_hint)
 
-        self.office_error = QLabel()
-        self.office_error.setStyleSheet(ERROR_STYLE)
-        self.office_error.setWordWrap(True)
-        self.office_error.hide()
+        self.general_error = error_label()  # about the office, no particular field
         self.office_status = QLabel()
         self.office_status.setStyleSheet(OK_STYLE)
         self.save_button = QPushButton("保存单位信息")
@@ -262,10 +257,7 @@ class SettingsPage(QWidget):
         self.pop_remove_button = QPushButton("删除所选")
         self.pop_remove_button.setToolTip("删除后该年份使用默认常住人口")
         self.pop_remove_button.clicked.connect(self.remove_population)
-        self.pop_error = QLabel()
-        self.pop_error.setStyleSheet(ERROR_STYLE)
-        self.pop_error.setWordWrap(True)
-        self.pop_error.hide()
+        self.pop_error = error_label()
         pop_box = QGroupBox("常住人口（按年份）")
         pop_layout = QVBoxLayout(pop_box)
         pop_hint = QLabel("人口变化较大时按年份设置；未设置的年份使用默认常住人口。"
@@ -340,10 +332,7 @@ class SettingsPage(QWidget):
         for key, label in SCHEDULES.items():
             self.schedule_combo.addItem(label, key)
         self.schedule_combo.currentIndexChanged.connect(self._backup_settings_edited)
-        self.schedule_warning = QLabel(OFF_WARNING)
-        self.schedule_warning.setStyleSheet(ERROR_STYLE)
-        self.schedule_warning.setWordWrap(True)
-        self.schedule_warning.hide()
+        self.schedule_warning = error_label(OFF_WARNING)
         self.extra_label = QLabel()
         self.extra_label.setObjectName("extra_folder")
         self.extra_label.setWordWrap(True)
@@ -397,7 +386,7 @@ class SettingsPage(QWidget):
         left = QVBoxLayout()
         left.addWidget(office_box)
         left.addWidget(sign_box)
-        left.addWidget(self.office_error)
+        left.addWidget(self.general_error)
         left.addLayout(office_buttons)
         left.addStretch(1)
         right = QVBoxLayout()
@@ -455,21 +444,6 @@ class SettingsPage(QWidget):
         label.setFont(font)
         return label
 
-    def _with_error(self, field: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        vbox = QVBoxLayout(box)
-        vbox.setContentsMargins(0, 0, 0, 0)
-        vbox.setSpacing(2)
-        vbox.addWidget(widget)
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        vbox.addWidget(error)
-        self.error_labels[field] = error
-        self._fields[field] = widget
-        return box
-
     # -- loading ------------------------------------------------------------------------
 
     def load(self) -> None:
@@ -509,7 +483,7 @@ class SettingsPage(QWidget):
         self.reporter_edit.setText(o.reporter)
         self.reviewer_edit.setText(o.reviewer)
         self.phone_edit.setText(o.phone)
-        self._clear_office_errors()
+        self._clear_errors()
         self.office_status.clear()
         self._office_edited()
 
@@ -560,33 +534,16 @@ class SettingsPage(QWidget):
         if dirty:
             self.office_status.clear()
 
-    def _clear_office_errors(self) -> None:
-        for label in self.error_labels.values():
-            label.clear()
-            label.hide()
-        self.office_error.clear()
-        self.office_error.hide()
-
     @Slot()
     def save_office(self) -> bool:
         """update_office with the fields shown; a wrong field is marked, nothing saved."""
-        self._clear_office_errors()
+        self._clear_errors()
         values = self.office_values()
         try:
             with self.db.write() as s:
                 office = update_office(s, self.office.id, **values)
         except ValidationError as err:
-            label = self.error_labels.get(err.field or "")
-            if label is None:
-                self.office_error.setText(err.message)
-                self.office_error.show()
-            else:
-                label.setText(err.message)
-                label.show()
-                widget = self._fields[err.field or ""]
-                widget.setFocus()
-                if isinstance(widget, QLineEdit):
-                    widget.selectAll()
+            self.show_field_error(err)
             return False
         except KepuError as err:
             messages.show_error(self, err)

@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
-    QModelIndex,
-    QPersistentModelIndex,
     QSize,
     Qt,
     QUrl,
@@ -30,9 +27,6 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
-    QFont,
     QGuiApplication,
     QIcon,
     QIntValidator,
@@ -55,8 +49,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListView,
-    QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
@@ -93,12 +85,15 @@ from db.sites import (
 )
 from desktop import messages
 from desktop.evidence_panel import load_thumbnail
+from desktop.field_errors import FieldErrors, error_label
+from desktop.photo_grid import LocalFileDrops, thumbnail_list
+from desktop.table_model import CENTER, ModelIndex, SimpleTableModel
 from desktop.targets_page import ask, settings
+from desktop.widgets import page_title
 from desktop.worker import BackgroundJob, Cancelled, IsCancelled, Progress, run_in_background
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #555555;"
 ALL_KINDS = "全部类型"
 SETTINGS_LAST_DIR = "sites/last_photo_dir"
@@ -163,7 +158,7 @@ def _date_text(day: dt.date | None) -> str:
 # -- the table model -------------------------------------------------------------------------
 
 
-class SitesModel(QAbstractTableModel):
+class SitesModel(SimpleTableModel):
     """The sites shown (a register has tens of rows: all are held)."""
 
     COLUMNS = ("名称", "类型", "村/社区", "地址", "面积（㎡）", "启用日期", "停用日期", "状态",
@@ -193,55 +188,22 @@ class SitesModel(QAbstractTableModel):
         """Return the site in a row, or None."""
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Sites shown."""
-        return 0 if parent.isValid() else len(self.rows)
+    def header_tooltip(self, column: int) -> str | None:
+        """What 五有 means."""
+        return "科普e站“五有”：网络、人员、场所、活动、终端" if column == self.CHECKLIST else None
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """The register's columns."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if section in self.NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and section == self.CHECKLIST:
-            return "科普e站“五有”：网络、人员、场所、活动、终端"
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        """Selectable rows; edited through the dialog."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts, alignment, tooltips; closed sites greyed."""
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+        if not self.cell_in_range(index):
             return None
         column = index.column()
-        if not 0 <= column < len(self.COLUMNS):
-            return None
         row = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
         if role == self.IdRole:
             return row.id
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in self.NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            if column == self.CHECKLIST:
-                return int(Qt.AlignmentFlag.AlignCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return CENTER if column == self.CHECKLIST else self.alignment(column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == self.CHECKLIST:
                 return checklist_tooltip(row) or None
@@ -286,7 +248,7 @@ class SitesModel(QAbstractTableModel):
 # -- photos --------------------------------------------------------------------------------
 
 
-class SitePhotos(QWidget):
+class SitePhotos(LocalFileDrops, QWidget):
     """Thumbnails of a site's photos; additions and removals apply on 保存.
 
     New files are shown greyed ("保存后上传"); :meth:`apply` removes the
@@ -305,17 +267,7 @@ class SitePhotos(QWidget):
         self.job: BackgroundJob[Any] | None = None
         self.setAcceptDrops(True)
 
-        self.list = QListWidget()
-        self.list.setObjectName("site_photos")
-        self.list.setViewMode(QListView.ViewMode.IconMode)
-        self.list.setMovement(QListView.Movement.Static)
-        self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setIconSize(THUMB)
-        self.list.setGridSize(GRID)
-        self.list.setWordWrap(True)
-        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.list.setAcceptDrops(False)
+        self.list = thumbnail_list("site_photos", THUMB, GRID)
         self.list.setMinimumHeight(GRID.height() + 10)
         self.list.itemDoubleClicked.connect(lambda _item: self.open_selected())
         self.list.itemSelectionChanged.connect(self._update_buttons)
@@ -498,32 +450,9 @@ class SitePhotos(QWidget):
 
     # drag and drop
 
-    @staticmethod
-    def _local_files(event: QDragEnterEvent | QDropEvent) -> list[Path]:
-        mime = event.mimeData()
-        if not mime.hasUrls():
-            return []
-        return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        """Accept local files."""
-        if not self.is_busy() and self._local_files(event):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event: Any) -> None:
-        """Keep accepting while dragging over."""
-        event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        """Queue the dropped files."""
-        files = self._local_files(event)
-        if not files or self.is_busy():
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_files(files)
+    def _accepts_files(self) -> bool:
+        """Dropped files are queued unless photos are being stored."""
+        return not self.is_busy()
 
 
 # -- the dialog ------------------------------------------------------------------------------
@@ -560,7 +489,7 @@ class OptionalDate(QWidget):
             self.edit.setDate(QDate(day.year, day.month, day.day))
 
 
-class SiteDialog(QDialog):
+class SiteDialog(FieldErrors, QDialog):
     """新增 or 编辑 one site; written on 保存, errors shown under the fields.
 
     After ``accepted``, :attr:`site_id` is the saved site.
@@ -568,6 +497,7 @@ class SiteDialog(QDialog):
 
     FIELDS = ("name", "kind_id", "village", "address", "area_m2", "opened_on", "closed_on",
               "checklist", "note")
+    clear_errors_on_edit = False  # a message stays until the next 保存
 
     def __init__(self, db: Database, office: OfficeInfo, row: SiteRow | None = None,
                  parent: QWidget | None = None, *, close_now: bool = False) -> None:
@@ -580,7 +510,7 @@ class SiteDialog(QDialog):
         self._checked: dict[str, bool] = {}
         self.setWindowTitle("新增科普阵地" if row is None else f"编辑科普阵地：{row.data.name}")
         self.error_labels: dict[str, QLabel] = {}
-        self._widgets: dict[str, QWidget] = {}
+        self._field_widgets: dict[str, QWidget] = {}
 
         with db.session() as s:
             kinds = site_kinds(s, include_hidden=True)
@@ -625,38 +555,34 @@ class SiteDialog(QDialog):
         self.note_edit.setTabChangesFocus(True)
         self.note_edit.setFixedHeight(self.note_edit.fontMetrics().lineSpacing() * 3 + 14)
         self.photos = SitePhotos(db, self.site_id)
-        self.general_error = QLabel()
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.setWordWrap(True)
-        self.general_error.hide()
+        self.general_error = error_label()
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("名称：", self._with_error("name", self.name_edit))
-        form.addRow("类型：", self._with_error("kind_id", self.kind_combo))
-        form.addRow("村/社区：", self._with_error("village", self.village_edit))
-        form.addRow("地址：", self._with_error("address", self.address_edit))
+        form.addRow("名称：", self._with_error_label("name", self.name_edit))
+        form.addRow("类型：", self._with_error_label("kind_id", self.kind_combo))
+        form.addRow("村/社区：", self._with_error_label("village", self.village_edit))
+        form.addRow("地址：", self._with_error_label("address", self.address_edit))
         area_row = QWidget()
         area_layout = QHBoxLayout(area_row)
         area_layout.setContentsMargins(0, 0, 0, 0)
         area_layout.addWidget(self.area_edit)
         area_layout.addWidget(QLabel("㎡"))
         area_layout.addStretch(1)
-        self._widgets["area_m2"] = self.area_edit
-        form.addRow("面积：", self._with_error("area_m2", area_row))
-        form.addRow("启用日期：", self._with_error("opened_on", self.opened))
-        form.addRow("停用日期：", self._with_error("closed_on", self.closed))
-        self._widgets["opened_on"] = self.opened.check
-        self._widgets["closed_on"] = self.closed.edit
+        form.addRow("面积：", self._with_error_label("area_m2", area_row, focus=self.area_edit))
+        form.addRow("启用日期：",
+                    self._with_error_label("opened_on", self.opened, focus=self.opened.check))
+        form.addRow("停用日期：",
+                    self._with_error_label("closed_on", self.closed, focus=self.closed.edit))
         closed_hint = QLabel("阵地撤销后请填写停用日期而不是删除：以往月份的报表仍会计入它。")
         closed_hint.setWordWrap(True)
         closed_hint.setStyleSheet(HINT_STYLE)
         form.addRow("", closed_hint)
-        form.addRow("备注：", self._with_error("note", self.note_edit))
+        form.addRow("备注：", self._with_error_label("note", self.note_edit))
 
         left = QVBoxLayout()
         left.addLayout(form)
-        left.addWidget(self._with_error("checklist", self.checklist_box))
+        left.addWidget(self._with_error_label("checklist", self.checklist_box))
         left.addStretch(1)
         photo_box = QGroupBox("照片")
         photo_layout = QVBoxLayout(photo_box)
@@ -686,21 +612,6 @@ class SiteDialog(QDialog):
             self.closed.edit.setFocus()
         else:
             self.name_edit.setFocus()
-
-    def _with_error(self, field: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        vbox = QVBoxLayout(box)
-        vbox.setContentsMargins(0, 0, 0, 0)
-        vbox.setSpacing(2)
-        vbox.addWidget(widget)
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(True)
-        error.hide()
-        vbox.addWidget(error)
-        self.error_labels[field] = error
-        self._widgets.setdefault(field, widget)
-        return box
 
     def _fill(self, data: SiteInput) -> None:
         self.name_edit.setText(data.name)
@@ -768,13 +679,6 @@ class SiteDialog(QDialog):
             note=self.note_edit.toPlainText(),
         )
 
-    def _clear_errors(self) -> None:
-        for label in self.error_labels.values():
-            label.clear()
-            label.hide()
-        self.general_error.clear()
-        self.general_error.hide()
-
     def show_errors(self, errors: list[tuple[str, str]]) -> None:
         """Each message under its field; the first such field gets the focus."""
         first: QWidget | None = None
@@ -788,7 +692,7 @@ class SiteDialog(QDialog):
             label.setText("\n".join(filter(None, (label.text(), message))))
             label.show()
             if first is None:
-                first = self._widgets.get(field)
+                first = self._field_widgets.get(field)
         if first is not None:
             first.setFocus()
 
@@ -883,11 +787,7 @@ class SitesPage(QWidget):
         self.all_rows: list[SiteRow] = []
         self.dialog: SiteDialog | None = None
 
-        title = QLabel("科普阵地")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("科普阵地")
         self.kind_filter = QComboBox()
         self.kind_filter.currentIndexChanged.connect(self._apply_filter)
         self.closed_check = QCheckBox("显示已停用")

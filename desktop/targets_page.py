@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QSettings,
     Qt,
     QTimer,
@@ -78,11 +76,13 @@ from db.targets import (
     target_indicators,
 )
 from desktop import messages
+from desktop.field_errors import error_label
+from desktop.table_model import ModelIndex, SimpleTableModel
+from desktop.widgets import page_title
 from reports.figures import format_rate, format_value
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 HINT_STYLE = "color: #555555;"
 ERROR_BACKGROUND = QColor("#fdecea")
 DONE_COLOUR = QColor("#2e7d32")
@@ -145,7 +145,7 @@ class Line:
     indicator: IndicatorDef | None = None
 
 
-class TargetsModel(QAbstractTableModel):
+class TargetsModel(SimpleTableModel):
     """Indicators with their saved and edited targets, 本年累计 and 完成率.
 
     The model holds all indicators (about a hundred) and shows those that pass
@@ -156,6 +156,11 @@ class TargetsModel(QAbstractTableModel):
     COLUMNS = ("指标", "代码", "单位", "年度目标", "本年累计", "完成率")
     NAME, CODE, UNIT, TARGET, YTD, RATE = range(6)
     NUMERIC = (TARGET, YTD, RATE)
+    HEADER_TOOLTIPS = {
+        TARGET: "双击或直接输入数字修改；清空表示不设目标",
+        YTD: "从1月1日到统计月末的累计数，与月报表一致",
+        RATE: "本年累计 ÷ 年度目标",
+    }
     CodeRole = Qt.ItemDataRole.UserRole + 1
 
     dirty_changed = Signal(bool)
@@ -284,53 +289,30 @@ class TargetsModel(QAbstractTableModel):
 
     # -- QAbstractItemModel -----------------------------------------------------------
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """Header and indicator rows shown (a flat table)."""
-        return 0 if parent.isValid() else len(self.lines)
+    def row_count(self) -> int:
+        """Header and indicator rows shown."""
+        return len(self.lines)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        """The six columns."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
+    def header_tooltip(self, column: int) -> str | None:
+        """How 年度目标 is edited and what 本年累计 and 完成率 are."""
+        return self.HEADER_TOOLTIPS.get(column)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles; numeric columns right-aligned."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if section in self.NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return {
-                self.TARGET: "双击或直接输入数字修改；清空表示不设目标",
-                self.YTD: "从1月1日到统计月末的累计数，与月报表一致",
-                self.RATE: "本年累计 ÷ 年度目标",
-            }.get(section)
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         """Only the 年度目标 cells of indicator rows are editable."""
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         if self.is_header(index.row()):
             return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
-        flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                 | Qt.ItemFlag.ItemNeverHasChildren)
+        flags = super().flags(index)
         if index.column() == self.TARGET:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts, alignment, grey codes, bold section headers, red rows with errors."""
-        if not index.isValid() or not 0 <= index.row() < len(self.lines):
+        if not self.cell_in_range(index):
             return None
         column = index.column()
-        if not 0 <= column < len(self.COLUMNS):
-            return None
         line = self.lines[index.row()]
         d = line.indicator
         if d is None:
@@ -340,9 +322,7 @@ class TargetsModel(QAbstractTableModel):
         if role == self.CodeRole:
             return d.code
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in self.NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return self.alignment(column)
         if role == Qt.ItemDataRole.BackgroundRole and d.code in self.errors:
             return QBrush(ERROR_BACKGROUND)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -397,7 +377,7 @@ class TargetsModel(QAbstractTableModel):
             return format_value(figure.ytd, figure.kind) if figure else "-"
         return self._preview_rate(d)
 
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,
+    def setData(self, index: ModelIndex, value: Any,
                 role: int = Qt.ItemDataRole.EditRole) -> bool:
         """Keep a typed target as an edit; a bad value turns the row red at once."""
         if (role != Qt.ItemDataRole.EditRole or not index.isValid()
@@ -451,7 +431,7 @@ class _TargetDelegate(QStyledItemDelegate):
     """A right-aligned line edit for the 年度目标 cells."""
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+                     index: ModelIndex) -> QWidget:
         editor = QLineEdit(parent)
         editor.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         editor.setMaxLength(20)
@@ -648,11 +628,7 @@ class TargetsPage(QWidget):
         # while it is hidden): ``_stale`` says the shown data must be read again.
         self._stale = True
 
-        title = QLabel("年度目标")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("年度目标")
 
         self.year_combo = QComboBox()
         self.year_combo.setToolTip("切换年份；有未保存的修改时会先询问")
@@ -687,10 +663,7 @@ class TargetsPage(QWidget):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         header.setStretchLastSection(False)
 
-        self.error_label = QLabel()
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
+        self.error_label = error_label()
         self.status_label = QLabel()
         self.status_label.setStyleSheet(HINT_STYLE)
 

@@ -51,11 +51,11 @@ from db.trainees import (
     update_trainee,
 )
 from desktop import messages
+from desktop.field_errors import ERROR_STYLE, FieldErrors, error_label, ok_cancel_buttons
 from desktop.trainee_model import chinese_date, trainee_villages
 
 log = logging.getLogger(__name__)
 
-ERROR_STYLE = "color: #c62828;"
 OK_STYLE = "color: #2e7d32;"
 HINT_STYLE = "color: palette(placeholder-text);"
 NO_GENDER = "未填"
@@ -237,7 +237,7 @@ def gender_combo() -> QComboBox:
     return combo
 
 
-class TraineeDialog(QDialog):
+class TraineeDialog(FieldErrors, QDialog):
     """新增学员 or 编辑学员; saved when 保存 (Enter, Ctrl+S) is pressed, Esc cancels.
 
     After ``accepted``, :attr:`saved_id` is the person's id.
@@ -252,6 +252,7 @@ class TraineeDialog(QDialog):
 
     FIELDS = ("name", "id_number", "gender", "birth_date", "phone", "category_id",
               "village", "employer", "note")
+    error_word_wrap = False  # a wrapping label makes the dialog squeeze the fields
 
     def __init__(self, db: Database, office: OfficeInfo, trainee_id: str | None = None,
                  parent: QWidget | None = None) -> None:
@@ -334,19 +335,11 @@ class TraineeDialog(QDialog):
                       "身份证号属敏感个人信息，列表中只显示部分号码。")
         hint.setStyleSheet(HINT_STYLE)
 
-        self.general_error = QLabel()
-        self.general_error.setStyleSheet(ERROR_STYLE)
-        self.general_error.hide()
+        self.general_error = error_label(word_wrap=False)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = ok_cancel_buttons(self, QDialogButtonBox.StandardButton.Save, "保存")
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("保存")
-        self.save_button.setDefault(True)
         self.save_button.setToolTip("保存（回车 或 Ctrl+S）")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         save_shortcut = QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self)
         save_shortcut.activated.connect(self.accept)
 
@@ -380,30 +373,10 @@ class TraineeDialog(QDialog):
 
     # -- fields ------------------------------------------------------------------------
 
-    def _with_error_label(self, field: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        vbox = QVBoxLayout(box)
-        vbox.setContentsMargins(0, 0, 0, 0)
-        vbox.setSpacing(2)
-        vbox.addWidget(widget)
-        error = QLabel()
-        error.setStyleSheet(ERROR_STYLE)
-        error.setWordWrap(False)
-        error.hide()
-        vbox.addWidget(error)
-        self.error_labels[field] = error
-        self._field_widgets[field] = widget
-        edit = widget.lineEdit() if isinstance(widget, QComboBox) else widget
-        if isinstance(edit, QLineEdit):
-            edit.textEdited.connect(lambda _text, f=field: self._clear_error(f))
-        return box
-
     def _clear_error(self, field: str) -> None:
         if field == "id_number":
             return  # the live check owns that label
-        label = self.error_labels[field]
-        label.clear()
-        label.hide()
+        super()._clear_error(field)
 
     def _registered_elsewhere(self, info: IdNumberInfo) -> tuple[str, str] | None:
         found = registered_person(self.db, self.office, info.number)
@@ -506,10 +479,7 @@ class TraineeDialog(QDialog):
                 first.selectAll()
 
     def _clear_errors(self) -> None:
-        for field in self.error_labels:
-            self._clear_error(field)
-        self.general_error.clear()
-        self.general_error.hide()
+        super()._clear_errors()
         self.id_check.check()
 
     def accept(self) -> None:

@@ -18,19 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 
 from db.activities import get_activity
@@ -48,38 +39,20 @@ from db.trainees import (
     trainee_rows,
 )
 from desktop.paged_model import IdRows
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-
-PAGE_SIZE = 100  # rows fetched at once when the view first shows one of them
-CACHE_LIMIT = 5_000  # rows kept; beyond this the cache starts over
+from desktop.table_model import (
+    CENTER,
+    LEFT,
+    RIGHT,
+    Column,
+    ColumnTableModel,
+    ModelIndex,
+    swap_rows,
+)
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
-RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-CENTER = int(Qt.AlignmentFlag.AlignCenter)
-
 REVEALED_COLOR = QColor(176, 0, 32)  # full numbers on screen: hard to overlook
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table.
-
-    Attributes:
-        key: stable name, used for settings.
-        title: the header text.
-        align: the text alignment of its cells.
-        sample: a typical widest value, for the default width.
-
-    """
-
-    key: str
-    title: str
-    align: int = LEFT
-    sample: str = ""
 
 
 TRAINEE_COLUMNS: tuple[Column, ...] = (
@@ -109,7 +82,6 @@ ROSTER_COLUMNS: tuple[Column, ...] = (
     Column("phone", "联系电话", LEFT, "138****5678"),
     Column("hours", "学时", RIGHT, "学时 12.5"),
 )
-ROSTER_KEYS = tuple(c.key for c in ROSTER_COLUMNS)
 
 
 # -- formatting (plain functions) -------------------------------------------------------
@@ -160,28 +132,10 @@ def trainee_villages(db: Database, office: OfficeInfo) -> list[str]:
         return db_trainee_villages(session, office.id)
 
 
-def _swap_rows(model: QAbstractItemModel, old_ids: Sequence[str], new_ids: Sequence[str],
-               apply: Callable[[], None]) -> None:
-    """Replace a model's rows, moving persistent indexes (selection, current) by id."""
-    # No arguments: PySide6 6.12 refuses emit([], hint) on these signals.
-    model.layoutAboutToBeChanged.emit()
-    old = model.persistentIndexList()
-    old_row_ids = [old_ids[i.row()] if 0 <= i.row() < len(old_ids) else None for i in old]
-    apply()
-    if old:
-        position = {key: row for row, key in enumerate(new_ids)}
-        new = []
-        for index, key in zip(old, old_row_ids, strict=True):
-            row = position.get(key) if key is not None else None
-            new.append(QModelIndex() if row is None else model.index(row, index.column()))
-        model.changePersistentIndexList(old, new)
-    model.layoutChanged.emit()
-
-
 # -- the register -----------------------------------------------------------------------
 
 
-class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
+class TraineeModel(IdRows[TraineeRow], ColumnTableModel):
     """The people of one office matching a search, in SQL order (by name).
 
     Args:
@@ -207,10 +161,9 @@ class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
     def __init__(self, db: Database, office: OfficeInfo, parent: QObject | None = None, *,
                  keys: Sequence[str] = TRAINEE_KEYS, limit: int | None = None,
                  require_query: bool = False) -> None:
-        super().__init__(parent)
+        super().__init__([c for key in keys for c in TRAINEE_COLUMNS if c.key == key], parent)
         self._db = db
         self._office = office
-        self._columns = tuple(c for key in keys for c in TRAINEE_COLUMNS if c.key == key)
         self._limit = limit
         self._require_query = require_query
         self._query = ""
@@ -227,28 +180,9 @@ class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
     # -- what is shown -----------------------------------------------------------------
 
     @property
-    def columns(self) -> tuple[Column, ...]:
-        """The columns shown."""
-        return self._columns
-
-    def column_of(self, key: str) -> int:
-        """Return the position of the column ``key`` (-1 when not shown)."""
-        return next((i for i, c in enumerate(self._columns) if c.key == key), -1)
-
-    @property
-    def total(self) -> int:
-        """How many people the office has in all (as of the last refresh)."""
-        return self._total
-
-    @property
     def query(self) -> str:
         """The search text."""
         return self._query
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """The ids shown, in order."""
-        return tuple(self._ids)
 
     def set_search(self, query: str, category_id: str | None = None,
                    village: str | None = None) -> None:
@@ -259,12 +193,9 @@ class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
         self._query, self._category_id, self._village = search
         self._reload_ids()
 
-    def refresh(self) -> None:
-        """Query again after the data changed: ids, total and rows (selection kept by id)."""
-        self._rows.clear()
+    def _count_all(self) -> int:
         with self._db.session() as session:
-            self._total = trainee_count(session, self._office.id)
-        self._reload_ids()
+            return trainee_count(session, self._office.id)
 
     def set_marked(self, ids: Sequence[str] | frozenset[str], tooltip: str = "") -> None:
         """Grey out these people (e.g. those already on the roster)."""
@@ -299,18 +230,9 @@ class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
 
     # -- loading ---------------------------------------------------------------------------
 
-    def _fetch_page(self, row: int) -> None:
-        start = (row // PAGE_SIZE) * PAGE_SIZE
-        wanted = [i for i in self._ids[start:start + PAGE_SIZE] if i not in self._rows]
-        if self._ids[row] not in wanted:  # always the row asked for
-            wanted.append(self._ids[row])
-        if len(self._rows) + len(wanted) > CACHE_LIMIT:
-            self._rows.clear()
-            wanted = self._ids[start:start + PAGE_SIZE]
+    def _load_rows(self, ids: list[str]) -> list[TraineeRow]:
         with self._db.session() as session:
-            fetched = {r.id: r for r in trainee_rows(session, wanted)}
-        for tid in wanted:
-            self._rows[tid] = fetched.get(tid)
+            return trainee_rows(session, ids)
 
     def _query_ids(self) -> list[str]:
         if self._require_query and not self._query:
@@ -321,58 +243,22 @@ class TraineeModel(IdRows[TraineeRow], QAbstractTableModel):
                                    limit=self._limit)
 
     def _reload_ids(self) -> None:
-        new_ids = self._query_ids()
-        if new_ids == self._ids:
-            self._all_changed()  # same rows; only their contents may be new
-        else:
-            def apply() -> None:
-                self._ids = new_ids
-
-            _swap_rows(self, self._ids, new_ids, apply)
+        self._set_ids(self._query_ids())
         if self._revealed is not None and self._revealed not in self._ids:
             self.reveal(None)
         self.ids_changed.emit()
 
-    def _all_changed(self) -> None:
-        if self._ids:
-            self.dataChanged.emit(self.index(0, 0),
-                                  self.index(len(self._ids) - 1, len(self._columns) - 1))
-
     # -- QAbstractTableModel -----------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        """Return the number of matching people."""
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        """Return the number of columns shown."""
-        return 0 if parent.isValid() else len(self._columns)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        """Make cells selectable, never edited in place (editing goes through a dialog)."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                | Qt.ItemFlag.ItemNeverHasChildren)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles and alignment."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
-            return None
-        column = self._columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return column.align
-        if role == Qt.ItemDataRole.ToolTipRole and column.key in ("id_number", "phone"):
+    def header_tooltip(self, column: int) -> str | None:
+        """The masked numbers say how to see them in full."""
+        if self._columns[column].key in ("id_number", "phone"):
             return "号码已部分隐藏；选中一人后点“显示完整号码”可临时查看"
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts (numbers masked unless revealed), alignment, greying, id and row."""
-        if (not index.isValid() or not 0 <= index.row() < len(self._ids)
-                or not 0 <= index.column() < len(self._columns)):
+        if not self.cell_in_range(index):
             return None
         if role == ID_ROLE:
             return self._ids[index.row()]
@@ -436,7 +322,7 @@ def _trainee_text(row: TraineeRow, key: str, revealed: bool) -> str:
 # -- a training's roster ----------------------------------------------------------------
 
 
-class RosterModel(QAbstractTableModel):
+class RosterModel(ColumnTableModel):
     """The people on one training's roster, by name; 学时 editable per person.
 
     Editing 学时 writes it at once through :func:`db.trainees.set_roster_hours`
@@ -460,7 +346,7 @@ class RosterModel(QAbstractTableModel):
     RowRole = ROW_ROLE
 
     def __init__(self, db: Database, activity_id: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ROSTER_COLUMNS, parent)
         self._db = db
         self._activity_id = activity_id
         self._rows: list[RosterRow] = []
@@ -474,13 +360,13 @@ class RosterModel(QAbstractTableModel):
         return tuple(r.trainee_id for r in self._rows)
 
     @property
-    def rows(self) -> tuple[RosterRow, ...]:
+    def rows(self) -> tuple[RosterRow, ...]:  # type: ignore[override]
         """The roster as plain values."""
         return tuple(self._rows)
 
-    def column_of(self, key: str) -> int:
-        """Return the position of the column ``key``."""
-        return ROSTER_KEYS.index(key)
+    def row_count(self) -> int:
+        """How many people are on the roster."""
+        return len(self._rows)
 
     def row_of(self, trainee_id: str) -> int | None:
         """Return the row of a person, or None when they are not on the roster."""
@@ -511,47 +397,28 @@ class RosterModel(QAbstractTableModel):
         def apply() -> None:
             self._rows = rows
 
-        _swap_rows(self, old_ids, new_ids, apply)
+        swap_rows(self, old_ids, new_ids, apply)
 
     # -- QAbstractTableModel -----------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        """Return the number of people on the roster."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt API
-        """Return the number of columns."""
-        return 0 if parent.isValid() else len(ROSTER_COLUMNS)
-
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         """Make cells selectable; 学时 editable unless the month is locked."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flags = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                 | Qt.ItemFlag.ItemNeverHasChildren)
-        if ROSTER_COLUMNS[index.column()].key == "hours" and not self.read_only:
+        flags = super().flags(index)
+        if (index.isValid() and ROSTER_COLUMNS[index.column()].key == "hours"
+                and not self.read_only):
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles and alignment; the 学时 header explains editing."""
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(ROSTER_COLUMNS):
-            return None
-        column = ROSTER_COLUMNS[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return column.align
-        if role == Qt.ItemDataRole.ToolTipRole and column.key == "hours":
+    def header_tooltip(self, column: int) -> str | None:
+        """The 学时 header explains editing."""
+        if ROSTER_COLUMNS[column].key == "hours":
             return (f"本期培训 {format_hours(self.training_hours_x10)} 学时；"
                     "双击可为个别学员改学时，清空即恢复为培训学时")
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts (numbers masked), the editable 学时, alignment and emphasis."""
-        if (not index.isValid() or not 0 <= index.row() < len(self._rows)
-                or not 0 <= index.column() < len(ROSTER_COLUMNS)):
+        if not self.cell_in_range(index):
             return None
         row = self._rows[index.row()]
         key = ROSTER_COLUMNS[index.column()].key

@@ -17,7 +17,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
-    QItemSelectionModel,
     QPoint,
     QSettings,
     Qt,
@@ -54,11 +53,14 @@ from db.trainees import TrainingRecordsAndPerson, delete_trainee, get_trainee
 from desktop import messages
 from desktop.roster_dialog import RosterDialog
 from desktop.trainee_dialog import TraineeDialog
-from desktop.trainee_model import (
-    TRAINEE_COLUMNS,
-    TraineeModel,
-    format_hours,
-    trainee_villages,
+from desktop.trainee_model import TraineeModel, format_hours, trainee_villages
+from desktop.widgets import (
+    exec_changed,
+    page_title,
+    restore_column_widths,
+    save_column_widths,
+    select_row,
+    setup_row_table,
 )
 
 log = logging.getLogger(__name__)
@@ -232,11 +234,7 @@ class TraineePage(QWidget):
         self.office = office
         self._shown_once = False
 
-        title = QLabel("学员")
-        font = QFont(title.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        font.setBold(True)
-        title.setFont(font)
+        title = page_title("学员")
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("trainee_search")
@@ -270,30 +268,17 @@ class TraineePage(QWidget):
         self.model = TraineeModel(db, office, self)
         self.table = QTableView()
         self.table.setObjectName("trainee_table")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        setup_row_table(self.table, self.model, padding=16)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setTabKeyNavigation(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.doubleClicked.connect(lambda _index: self.edit_selected())
-        metrics = self.table.fontMetrics()
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
         header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for i, column in enumerate(TRAINEE_COLUMNS):
-            sample = max((column.sample, column.title), key=metrics.horizontalAdvance)
-            header.resizeSection(i, metrics.horizontalAdvance(sample) + 16)
         # 工作单位 takes what is left (and gives way first on a small screen).
         header.setSectionResizeMode(self.model.column_of("employer"),
                                     QHeaderView.ResizeMode.Stretch)
-        self._restore_widths()
-        header.sectionResized.connect(self._save_widths)
+        restore_column_widths(header, SETTINGS_WIDTHS)
+        header.sectionResized.connect(lambda: save_column_widths(header, SETTINGS_WIDTHS))
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # Enter = 编辑
             enter = QShortcut(QKeySequence(key), self.table)
             enter.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -461,11 +446,7 @@ class TraineePage(QWidget):
         row = self.model.row_of(trainee_id)
         if row is None:
             return False
-        index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.scrollTo(index)
+        select_row(self.table, row)
         return True
 
     @Slot()
@@ -610,13 +591,7 @@ class TraineePage(QWidget):
         from desktop.import_wizard import ImportWizard
 
         wizard = ImportWizard(self.db, self.office, kind="trainees", parent=self)
-        done: list[bool] = []
-        wizard.changed.connect(lambda: done.append(True))
-        try:
-            wizard.exec()
-        finally:
-            wizard.deleteLater()
-        if done:
+        if exec_changed(wizard):
             self.after_change(None)
             self.changed.emit()
 
@@ -641,13 +616,7 @@ class TraineePage(QWidget):
     def open_roster(self, activity_id: str) -> None:
         """Open the roster of a training (from the detail pane)."""
         dialog = RosterDialog(self.db, self.office, activity_id, self)
-        touched = []
-        dialog.changed.connect(lambda: touched.append(True))
-        try:
-            dialog.exec()
-        finally:
-            dialog.deleteLater()
-        if touched:
+        if exec_changed(dialog):
             self.after_change(self.current_id())
 
     @Slot()
@@ -670,20 +639,4 @@ class TraineePage(QWidget):
         """Full numbers never stay on a page the clerk has left."""
         self.conceal()
         super().hideEvent(event)
-
-    # -- column widths ---------------------------------------------------------------------
-
-    def _restore_widths(self) -> None:
-        widths = settings().value(SETTINGS_WIDTHS)
-        if isinstance(widths, list) and len(widths) == len(TRAINEE_COLUMNS):
-            header = self.table.horizontalHeader()
-            for i, width in enumerate(widths):
-                if str(width).isdigit() and int(width) > 10:
-                    header.resizeSection(i, int(width))
-
-    @Slot()
-    def _save_widths(self) -> None:
-        header = self.table.horizontalHeader()
-        settings().setValue(SETTINGS_WIDTHS,
-                            [header.sectionSize(i) for i in range(header.count())])
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from PIL import Image
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtCore import QDate, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QInputMethodEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -540,6 +540,32 @@ def test_edit_with_enter(qtbot: Any, spage: SitesPage, db: Database, office: Off
     assert dialog.photos.list.count() == 1
     save_dialog(qtbot, dialog)
     assert sites(db, office)[0].photos == 1
+
+
+def test_photos_dropped_from_the_file_manager_are_queued(qtbot: Any, db: Database,
+                                                         tmp_path: Path) -> None:
+    photos = sites_page.SitePhotos(db, None)
+    qtbot.addWidget(photos)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo(tmp_path)))])
+    pos = photos.rect().center()
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(photos, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(photos, drop)
+    assert drop.isAccepted()
+    assert photos.queued == [tmp_path / "外景.jpg"]
+    assert photos.list.count() == 1 and sites_page.QUEUED_TEXT in photos.list.item(0).text()
+
+    not_files = QMimeData()
+    not_files.setText("外景")
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, not_files, Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(photos, enter)
+    assert not enter.isAccepted()
 
 
 def test_delete_asks_and_suggests_closing(qtbot: Any, spage: SitesPage, db: Database,
