@@ -388,10 +388,29 @@ def trainee_rows(session: Session, ids: Sequence[str]) -> list[TraineeRow]:
     return [found[i] for i in ids if i in found]
 
 
+# Register columns the list can be sorted by, as SQL (people without a value last).
+# Not 身份证号 or phone: their order would give away the hidden digits (birth dates).
+SORT_KEYS = {
+    "name": "t.name",
+    "gender": "NULLIF(t.gender, '')",
+    "birth_date": "t.birth_date",
+    "category": "(SELECT c.sort_order FROM catalog_entry c WHERE c.id = t.category_id)",
+    "village": "NULLIF(t.village, '')",
+    "employer": "NULLIF(t.employer, '')",
+    "trainings": "(SELECT COUNT(*) FROM attendance x WHERE x.trainee_id = t.id)",
+    "hours": "g.hours",  # from _HOURS_JOIN: one grouped pass, not a subquery per person
+}
+_HOURS_JOIN = (" LEFT JOIN (SELECT x.trainee_id AS tid,"
+               " SUM(COALESCE(x.hours_x10, a.train_hours_x10)) AS hours"
+               " FROM activity a JOIN attendance x ON x.activity_id = a.id"
+               " WHERE a.office_id = :office GROUP BY x.trainee_id) g ON g.tid = t.id")
+
+
 def search_trainees(session: Session, office_id: str, query: str = "", *,
                     category_id: str | None = None, village: str | None = None,
-                    limit: int | None = None) -> list[str]:
-    """Ids of matching people, by name.
+                    limit: int | None = None, sort: str = "name",
+                    descending: bool = False) -> list[str]:
+    """Ids of matching people, by name (or by a column of :data:`SORT_KEYS`, then name).
 
     ``query`` matches a name (part of it), a full 身份证号 or its last digits
     (4 or more), a phone number (part of it), or a 村/社区 (part of it).
@@ -414,7 +433,13 @@ def search_trainees(session: Session, office_id: str, query: str = "", *,
     if village:
         where.append("t.village = :village")
         params["village"] = village
-    sql = f"SELECT t.id FROM trainee t WHERE {' AND '.join(where)} ORDER BY t.name, t.id"
+    order, join = "t.name, t.id", ""
+    if sort != "name" or descending:
+        key = SORT_KEYS.get(sort, "t.name")
+        direction = "DESC" if descending else "ASC"
+        order = f"{key} IS NULL, {key} {direction}, t.name, t.id"
+        join = _HOURS_JOIN if sort == "hours" else ""
+    sql = f"SELECT t.id FROM trainee t{join} WHERE {' AND '.join(where)} ORDER BY {order}"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return list(session.scalars(text(sql), params))

@@ -30,6 +30,7 @@ from db.errors import KepuError
 from db.offices import OfficeInfo
 from db.trainees import trainee_villages as db_trainee_villages
 from db.trainees import (
+    SORT_KEYS,
     RosterRow,
     TraineeRow,
     roster,
@@ -169,6 +170,7 @@ class TraineeModel(IdRows[TraineeRow], ColumnTableModel):
         self._query = ""
         self._category_id: str | None = None
         self._village: str | None = None
+        self._sort, self._descending = "name", False
         self._ids: list[str] = []
         self._rows: dict[str, TraineeRow | None] = {}  # None: the person no longer exists
         self._total = 0
@@ -240,7 +242,8 @@ class TraineeModel(IdRows[TraineeRow], ColumnTableModel):
         with self._db.session() as session:
             return search_trainees(session, self._office.id, self._query,
                                    category_id=self._category_id, village=self._village,
-                                   limit=self._limit)
+                                   limit=self._limit, sort=self._sort,
+                                   descending=self._descending)
 
     def _reload_ids(self) -> None:
         self._set_ids(self._query_ids())
@@ -251,10 +254,54 @@ class TraineeModel(IdRows[TraineeRow], ColumnTableModel):
     # -- QAbstractTableModel -----------------------------------------------------------------
 
     def header_tooltip(self, column: int) -> str | None:
-        """The masked numbers say how to see them in full."""
-        if self._columns[column].key in ("id_number", "phone"):
-            return "号码已部分隐藏；选中一人后点“显示完整号码”可临时查看"
+        """The masked numbers say how to see them in full; the others that they sort."""
+        key = self._columns[column].key
+        if key in ("id_number", "phone"):
+            return "号码已部分隐藏；选中一人后点“显示完整号码”可临时查看（此列不排序）"
+        if key in SORT_KEYS:
+            return f"点击按“{self._columns[column].title}”排序"
         return None
+
+    # -- sorting (in SQL) ------------------------------------------------------------------
+
+    @property
+    def sort_key(self) -> str:
+        """The key of the column the people are sorted by (see db.trainees.SORT_KEYS)."""
+        return self._sort
+
+    @property
+    def sort_descending(self) -> bool:
+        return self._descending
+
+    def sortable(self, column: int) -> bool:
+        """Whether the list can be sorted by ``column`` (not by the masked numbers)."""
+        return 0 <= column < len(self._columns) and self._columns[column].key in SORT_KEYS
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Titles and tooltips; counts sort largest first on the first click."""
+        if (role == Qt.ItemDataRole.InitialSortOrderRole
+                and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self._columns)):
+            first = (Qt.SortOrder.DescendingOrder if self._columns[section].key in
+                     ("trainings", "hours") else Qt.SortOrder.AscendingOrder)
+            return first.value
+        return super().headerData(section, orientation, role)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in SQL by ``column``; the masked numbers' columns are ignored."""
+        if not self.sortable(column):
+            return
+        key = self._columns[column].key
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort, self._descending):
+            return
+        self._sort, self._descending = key, descending
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # 累计学时: ~0.4 s at 50 000
+        try:
+            self._reload_ids()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Texts (numbers masked unless revealed), alignment, greying, id and row."""

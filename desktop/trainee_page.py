@@ -279,6 +279,10 @@ class TraineePage(QWidget):
                                     QHeaderView.ResizeMode.Stretch)
         restore_column_widths(header, SETTINGS_WIDTHS)
         header.sectionResized.connect(lambda: save_column_widths(header, SETTINGS_WIDTHS))
+        # Click a header to sort (in SQL); not by the masked 身份证号 / phone columns.
+        header.setSortIndicator(self.model.column_of("name"), Qt.SortOrder.AscendingOrder)
+        header.sortIndicatorChanged.connect(self._sort_clicked)
+        self.table.setSortingEnabled(True)
         for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # Enter = 编辑
             enter = QShortcut(QKeySequence(key), self.table)
             enter.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -412,6 +416,18 @@ class TraineePage(QWidget):
             self.table.setFocus()
 
     @Slot()
+    def _sort_clicked(self, column: int, _order: Qt.SortOrder) -> None:
+        """A click on a column the list cannot sort by puts the arrow back."""
+        if self.model.sortable(column):
+            return
+        header = self.table.horizontalHeader()
+        order = (Qt.SortOrder.DescendingOrder if self.model.sort_descending
+                 else Qt.SortOrder.AscendingOrder)
+        blocked = header.blockSignals(True)
+        header.setSortIndicator(self.model.column_of(self.model.sort_key), order)
+        header.blockSignals(blocked)
+        header.viewport().update()
+
     def _focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()

@@ -383,6 +383,47 @@ def test_register_column_widths_persist(qtbot: Any, db: Database, office: Office
     assert second.table.horizontalHeader().sectionSize(0) == 177
 
 
+def test_register_sorts_by_clicked_column_but_not_by_masked_numbers(
+        qtbot: Any, db: Database, office: OfficeInfo) -> None:
+    ids = people(db, office)
+    course = make_training(db, office, hours_x10=35)
+    add_to_roster(db, course, [ids["陈建国"]])
+    page = TraineePage(db, office)
+    show(qtbot, page)
+    header = page.table.horizontalHeader()
+    model = page.model
+    assert column_texts(model, "name") == ["王大力", "王秀英", "陈建国"]  # code-point order
+
+    hours = model.column_of("hours")
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=header.rect().topLeft() + _section_centre(header, hours))
+    assert (model.sort_key, model.sort_descending) == ("hours", True)  # largest first
+    assert column_texts(model, "name")[0] == "陈建国"
+    assert header.sortIndicatorSection() == hours
+
+    village = model.column_of("village")
+    header.setSortIndicator(village, Qt.SortOrder.AscendingOrder)  # as a click does
+    assert column_texts(model, "village") == ["坑口村", "坑口村", "塘东村"]
+    header.setSortIndicator(village, Qt.SortOrder.DescendingOrder)
+    assert column_texts(model, "village")[0] == "塘东村"
+
+    before = column_texts(model, "name")
+    ident = model.column_of("id_number")
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=header.rect().topLeft() + _section_centre(header, ident))
+    assert column_texts(model, "name") == before  # the masked numbers never sort
+    assert header.sortIndicatorSection() == village
+    assert "不排序" in model.headerData(ident, Qt.Orientation.Horizontal,
+                                        Qt.ItemDataRole.ToolTipRole)
+
+
+def _section_centre(header: Any, section: int) -> Any:
+    from PySide6.QtCore import QPoint
+
+    return QPoint(header.sectionViewportPosition(section) + header.sectionSize(section) // 2,
+                  header.height() // 2)
+
+
 def test_register_model_on_demo_data(qtbot: Any, qtmodeltester: Any, db: Database,
                                      office: OfficeInfo) -> None:
     generate_demo(db, office, year=2025, scale="small")
