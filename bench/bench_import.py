@@ -16,6 +16,10 @@ Prints, as medians of a few runs in this process, on fresh copies of one empty d
 Budgets: (1) ≤ 3 × (2), and (3) ≥ 5 × (1). pandas is not a project dependency: if it
 is missing the bench installs it into this virtualenv with pip (and says so), or skips
 that comparison with a message when that is not possible.
+
+With two processor cores or more, (1) reads a big sheet as two halves in two threads and
+makes its backup in a thread of its own, so its CPU time (all threads of the process, in
+brackets) can be more than its wall-clock time; the budgets are checked on wall-clock time.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ from db.imports.mapping import (
     detect_header,
     header_columns,
 )
-from db.imports.reader import Cell, SheetData, display_text
+from db.imports.reader import Cell, SheetData, display_text, gc_paused
 from db.imports.values import (
     parse_count,
     parse_date,
@@ -247,6 +247,7 @@ def _row_input(raw: dict[str, Cell], cats: _Catalogs, default_year: int | None
     return data, shown, errors, warnings
 
 
+@gc_paused()
 def plan_activity_import(session: Session, office: OfficeInfo, sheet: SheetData,
                          mapping: Mapping | None = None, *, header_index: int | None = None,
                          progress: Progress | None = None,
@@ -335,6 +336,7 @@ def _insert(table: str, columns: Sequence[str]) -> str:
             f"VALUES ({', '.join('?' for _ in columns)})")
 
 
+@gc_paused()
 def apply_activity_import(db: Database, office: OfficeInfo, plan: ImportPlan, *,
                           skip_invalid: bool = False, user: str | None = None,
                           progress: Progress | None = None,

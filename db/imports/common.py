@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from db.errors import KepuError
@@ -85,6 +86,9 @@ class RowResult:
                         else e.message for e in self.errors)
 
 
+_STATUS = attrgetter("status")
+
+
 @dataclass(frozen=True)
 class ImportPlan:
     """Everything an import would do, row by row, before anything is written.
@@ -108,7 +112,7 @@ class ImportPlan:
 
     @cached_property
     def _counts(self) -> Counter[str]:
-        return Counter(r.status for r in self.rows)
+        return Counter(map(_STATUS, self.rows))
 
     def count(self, status: str) -> int:
         """How many rows have ``status`` (a plan is a snapshot: rows are not changed)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from db.errors import ValidationError
@@ -25,8 +26,6 @@ from db.trainees import normalize_gender, normalize_name, normalize_phone
 
 _TEXT_LIMITS = (("village", "村/社区", 100), ("employer", "工作单位", 100), ("note", "备注", 300))
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]{1,50}")
-_ID18 = re.compile(r"[0-9]{17}[0-9Xx]")
-_CJK_SPACED = re.compile(r"[\u4e00-\u9fff][\u4e00-\u9fff ]*")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _GENDERS = {"": "", "男": "男", "女": "女"}
 _PROVINCE_OK: dict[str, bool] = {}
@@ -173,6 +172,28 @@ _MISSING = object()
 # A cell among the first columns starting with one of these may be a 合计 / 备注 line or
 # text with stray spaces: such rows take the careful path.
 _CAREFUL_STARTS = frozenset("合小总共累本全备说注填制审负统经签盖单联日报分主以附 \u3000\t\n\r")
+# a name as the fast path takes it: Chinese characters not starting like a 合计 / 备注 line
+# (the careful starts that are not Chinese characters are spaces, which cannot start it)
+_CAREFUL_CJK = "".join(sorted(ch for ch in _CAREFUL_STARTS if "\u4e00" <= ch <= "\u9fff"))
+_FAST_NAME = re.compile(f"(?![{_CAREFUL_CJK}])[\u4e00-\u9fff]{{1,50}}")
+_FAST_SPACED = re.compile(f"(?![{_CAREFUL_CJK}])[\u4e00-\u9fff][\u4e00-\u9fff ]*")
+_FAST_GENDERS = ("男", "女")
+_DECLINE = None
+_fast_id_pattern: re.Pattern[str] | None = None
+
+
+def _fast_id_match() -> Callable[[str], re.Match[str] | None]:
+    """``fullmatch`` of 18 ASCII digits (the last may be X/x) starting with a real province."""
+    global _fast_id_pattern
+    if _fast_id_pattern is None:
+        by_first: dict[str, str] = {}
+        for n in range(100):
+            prefix = f"{n:02d}"
+            if _province_ok(prefix):
+                by_first[prefix[0]] = by_first.get(prefix[0], "") + prefix[1]
+        provinces = "|".join(f"{first}[{seconds}]" for first, seconds in by_first.items())
+        _fast_id_pattern = re.compile(f"(?:{provinces})[0-9]{{15}}[0-9Xx]")
+    return _fast_id_pattern.fullmatch
 
 
 def fast_cleaner(mapping: Mapping, header: dict[int, Cell], categories: CatalogMatcher,
@@ -184,62 +205,110 @@ def fast_cleaner(mapping: Mapping, header: dict[int, Cell], categories: CatalogM
     which then goes the careful way (:func:`classify_row` + :func:`clean_person`),
     and that explains it. For a row it accepts, the result is exactly what the
     careful way gives (tests run whole sheets both ways). The columns are bound
-    as closure variables: this runs once per row of a 10 000-row roster.
+    as closure variables: this runs once per row of a 10 000-row roster. Rows must
+    have a cell for every mapped column (the planner pads short rows).
     """
     c_name = mapping["name"]
     c_id = mapping.get("id_number")
+    if c_id is None:  # the careful way says what to do without a 身份证号
+        return lambda row: None
     c_phone = mapping.get("phone")
-    c_gender = mapping.get("gender")
-    c_category = mapping.get("category")
     c_birth = mapping.get("birth_date")
-    # (key, column, limit, cache of the column's cleaned texts)
-    texts: list[tuple[str, int, int, dict[Cell, str | None]]] = [
-        (key, mapping[key], limit, {}) for key, _label, limit in _TEXT_LIMITS if key in mapping]
     scan = max(4, c_name + 1)
+    # Among the first ``scan`` cells, those of the name, 身份证号, 性别, 联系电话 and
+    # 出生日期 columns cannot start like a 合计 / 备注 line once accepted below (Chinese
+    # characters checked by _FAST_NAME, digits, 男/女, ""): only the others are looked at.
+    known = {c for c in (c_name, c_id, mapping.get("gender"), c_phone, c_birth) if c is not None}
+    others = tuple(c for c in range(scan) if c not in known)
     header_name = header.get(c_name)
-    category_cache: dict[Cell, tuple[str, str] | None] = {}
-    name_match = _CJK_NAME.fullmatch
-    id_match = _ID18.fullmatch
-    provinces = _PROVINCE_OK
+    name_match = _FAST_NAME.fullmatch
+    spaced_match = _FAST_SPACED.fullmatch
+    id_match = _fast_id_match()
+    mobile_match = _MOBILE.fullmatch
     careful = _CAREFUL_STARTS
     from_iso = dt.date.fromisoformat
+    min_birth = _MIN_BIRTH
+
+    # 性别, 人员类别 and the texts take few values: each combination is checked once
+    # and gives (the gender required or None, the values with those of the combination
+    # filled in, to be copied), or _DECLINE
+    roles = [(key, mapping[key], 0) for key in ("gender", "category") if key in mapping]
+    roles += [(key, mapping[key], limit) for key, _label, limit in _TEXT_LIMITS if key in mapping]
+    if len(roles) > 1:
+        key_of: Callable[[list[Cell]], Any] = itemgetter(*(col for _key, col, _ in roles))
+    elif roles:
+        col0 = roles[0][1]
+        key_of = lambda row: (row[col0],)  # noqa: E731
+    else:
+        key_of = lambda row: ()  # noqa: E731
+    combos: dict[Any, tuple[Any, ...] | None] = {}
+
+    def combination(key: tuple[Cell, ...]) -> tuple[Any, ...] | None:
+        found: dict[str, Any] = {"gender": None, "category_id": None, "category": None,
+                                 "village": "", "employer": "", "note": ""}
+        for (role, _col, limit), raw in zip(roles, key, strict=True):
+            if role == "gender":
+                if raw == "":
+                    continue
+                if type(raw) is not str or raw not in _FAST_GENDERS:
+                    return _DECLINE
+                found["gender"] = raw
+            elif role == "category":
+                if raw == "":
+                    continue
+                item = categories.match(cell_str(raw)) if type(raw) is str else None
+                if item is None:
+                    return _DECLINE
+                found["category_id"], found["category"] = item.id, item.name
+            else:
+                if type(raw) is not str:
+                    return _DECLINE
+                text = raw.strip()
+                if len(text) > limit:
+                    return _DECLINE
+                found[role] = text
+        values = {"name": "", "id_number": "", "gender": "", "birth_date": None, "phone": "",
+                  "village": found["village"], "employer": found["employer"],
+                  "note": found["note"], "category_id": found["category_id"]}
+        if found["category"] is not None:
+            values["category"] = found["category"]
+        return found["gender"], values
 
     def clean(row: list[Cell]) -> dict[str, Any] | None:  # noqa: C901 - one pass on purpose
         name = row[c_name]
         if type(name) is not str or name == header_name:
             return None
         if not name_match(name):
-            if not _CJK_SPACED.fullmatch(name):
+            if not spaced_match(name):
                 return None
             name = name.replace(" ", "")  # “王 秀 英”: what normalize_name does
             if len(name) > 50:
                 return None
-        for value in row[:scan]:
+        for col in others:
+            try:
+                value = row[col]
+            except IndexError:
+                break
             if type(value) is str and value[:1] in careful:
                 return None
-        if c_id is None:
-            return None
         number = row[c_id]
         if type(number) is not str or not id_match(number):
             return None
-        last = number[17]
-        if last == "x":
-            last = "X"
+        if number[17] in "Xx":
             number = number[:17] + "X"
-        if not provinces.get(number[:2]) and not _province_ok(number[:2]):
+            weighted = int(number[:17] + "A", 13)  # X stands for 10
+        else:
+            weighted = int(number, 13)
+        # 13 ≡ 2 (mod 11), see _weighted_sum: the 17 digits weigh 2 * int(first17, 13) and
+        # the check character c (X = 10) is right when that sum + c ≡ 1 (mod 11)
+        if weighted % 11 != 1:
             return None
         try:
             born = from_iso(number[6:14])  # YYYYMMDD: eight ASCII digits
         except ValueError:
             return None
-        if born < _MIN_BIRTH or born > today or \
-                _CHECK_CHARS[2 * int(number[:17], 13) % 11] != last:  # see _weighted_sum
+        if born < min_birth or born > today:
             return None
-        gender = "男" if number[16] in "13579" else "女"
-        if c_gender is not None:
-            given = row[c_gender]
-            if given != "" and given != gender:
-                return None
         phone = ""
         if c_phone is not None:
             raw = row[c_phone]
@@ -248,39 +317,29 @@ def fast_cleaner(mapping: Mapping, header: dict[int, Cell], categories: CatalogM
                     return None
                 phone = str(int(raw))
             elif type(raw) is str:
-                if raw and not (len(raw) == 11 and raw.isascii() and _MOBILE.fullmatch(raw)):
+                if raw and not (len(raw) == 11 and raw.isascii() and mobile_match(raw)):
                     return None
                 phone = raw
             else:
                 return None
         if c_birth is not None and row[c_birth] != "":
             return None
-        values: dict[str, Any] = {"name": name, "id_number": number, "gender": gender,
-                                  "birth_date": born, "phone": phone, "village": "",
-                                  "employer": "", "note": "", "category_id": None}
-        for key, col, limit, cache in texts:
-            raw = row[col]
-            text = cache.get(raw, _MISSING)
-            if text is _MISSING:
-                text = None
-                if type(raw) is str:
-                    stripped = raw.strip()
-                    text = stripped if len(stripped) <= limit else None
-                cache[raw] = text
-            if text is None:
-                return None
-            values[key] = text
-        if c_category is not None:
-            raw = row[c_category]
-            if raw != "":
-                found = category_cache.get(raw, _MISSING)
-                if found is _MISSING:
-                    item = categories.match(cell_str(raw)) if type(raw) is str else None
-                    found = (item.id, item.name) if item is not None else None
-                    category_cache[raw] = found
-                if found is None:
-                    return None
-                values["category_id"], values["category"] = found  # type: ignore[misc]
+        key = key_of(row)
+        found = combos.get(key, _MISSING)
+        if found is _MISSING:
+            found = combos[key] = combination(key)
+        if found is None:
+            return None
+        required, template = found
+        gender = "男" if number[16] in "13579" else "女"
+        if required is not None and required != gender:
+            return None
+        values = template.copy()  # quicker than a literal with all the keys
+        values["name"] = name
+        values["id_number"] = number
+        values["gender"] = gender
+        values["birth_date"] = born
+        values["phone"] = phone
         return values
 
     return clean

@@ -13,7 +13,10 @@ Each person is cleaned by :mod:`db.imports.people` with the rules of
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,7 +51,7 @@ from db.imports.common import (
 )
 from db.imports.mapping import TRAINEE_FIELDS, Mapping, check_mapping, detect_header, header_columns
 from db.imports.people import clean_person, fast_cleaner
-from db.imports.reader import SheetData
+from db.imports.reader import SheetData, gc_paused
 from db.models import Activity, CatalogEntry, utcnow
 from db.offices import OfficeInfo
 from db.periods import month_key
@@ -90,6 +93,7 @@ def _existing(session: Session, office_id: str) -> tuple[dict[str, tuple[str, st
     return by_number, by_name_phone
 
 
+@gc_paused()
 def plan_trainee_import(session: Session, office: OfficeInfo, sheet: SheetData,
                         mapping: Mapping | None = None, *, header_index: int | None = None,
                         training_id: str | None = None, progress: Progress | None = None,
@@ -142,73 +146,84 @@ def plan_trainee_import(session: Session, office: OfficeInfo, sheet: SheetData,
     width = sheet.width
     fast = fast_cleaner(mapping, header, categories, today) if FAST_PATH else None
     body = sheet.rows[header_index + 1:]
+    if body and min(map(len, body)) < width:
+        body = [row if len(row) >= width else [*row, *([""] * (width - len(row)))]
+                for row in body]
     total = len(body)
-    for offset, row in enumerate(body):
-        if offset % CHECK_EVERY == 0:
-            ticker.step(offset, total, 5, 95, "正在检查各行")
-        excel_row = header_index + 2 + offset
-        if len(row) < width:
-            row = [*row, *([""] * (width - len(row)))]
-        values = fast(row) if fast is not None else None
-        if values is not None:
-            warnings: list[str] = []
-        else:
-            skipped = classify_row(row, cols, header, mapping["name"])
-            if skipped is not None:
-                append(RowResult(excel_row, skipped[0], note=skipped[1]))
-                continue
-            raw = {key: row[col] for key, col in fields}
-            values, errors, warnings = clean_person(raw, today)
-            values["category_id"] = None
-            if category_col is not None:
-                text = cell_str(row[category_col])
-                if text:
-                    item = categories.match(text)
-                    if item is None:
-                        warnings.append(f"人员类别“{text}”不在目录中，未设置类别"
-                                        f"（可选：{categories.choices()}）")
+    seen_get, known_get = seen_numbers.get, by_number.get
+    for chunk in range(0, total, CHECK_EVERY):
+        ticker.step(chunk, total, 5, 95, "正在检查各行")
+        rows = body[chunk:chunk + CHECK_EVERY]
+        quick = list(map(fast, rows)) if fast is not None else [None] * len(rows)
+        first_row = header_index + 2 + chunk  # as Excel numbers it
+        for excel_row, row, values in zip(range(first_row, first_row + len(rows)), rows, quick,
+                                          strict=True):
+            if values is not None:
+                # the usual row: someone new, with a 身份证号 (the fast path needs one)
+                number = values["id_number"]
+                if seen_get(number) is None and known_get(number) is None:
+                    seen_numbers[number] = excel_row
+                    append(RowResult(excel_row, NEW, values))
+                    continue
+                warnings: list[str] = []
+            else:
+                skipped = classify_row(row, cols, header, mapping["name"])
+                if skipped is not None:
+                    append(RowResult(excel_row, skipped[0], note=skipped[1]))
+                    continue
+                raw = {key: row[col] for key, col in fields}
+                values, errors, warnings = clean_person(raw, today)
+                values["category_id"] = None
+                if category_col is not None:
+                    text = cell_str(row[category_col])
+                    if text:
+                        item = categories.match(text)
+                        if item is None:
+                            warnings.append(f"人员类别“{text}”不在目录中，未设置类别"
+                                            f"（可选：{categories.choices()}）")
+                        else:
+                            values["category_id"] = item.id
+                            values["category"] = item.name
+                if errors:
+                    append(RowResult(excel_row, INVALID, values, tuple(errors), tuple(warnings)))
+                    continue
+            status, note = NEW, ""
+            number = values["id_number"]
+            if number:
+                first = seen_get(number)
+                if first is not None:
+                    append(RowResult(
+                        excel_row, DUPLICATE, values, (), tuple(warnings),
+                        f"与第{first}行是同一人（身份证号 {mask_id_number(number)}），不重复导入"))
+                    continue
+                seen_numbers[number] = excel_row
+                known = known_get(number)
+                if known is not None:
+                    status = EXISTING
+                    values["trainee_id"] = known[0]
+                    if known[1] != values["name"]:
+                        warnings.append(f"身份证号已登记为“{known[1]}”，与本行姓名“{values['name']}”"
+                                        "不同；按已登记的人员处理，登记信息不变")
+                    note = "已登记的人员"
+                    if training is not None:
+                        values["on_roster"] = known[0] in roster
+                        note = ("已在该培训的花名册中，不重复添加" if values["on_roster"]
+                                else "已登记的人员，将加入该培训的花名册")
+            else:
+                if has_id_column:
+                    warnings.append("未填身份证号，无法与已登记人员核对是否同一人")
+                phone = values["phone"]
+                if phone:
+                    key = (values["name"], phone)
+                    if key in seen_name_phone:
+                        warnings.append(f"与第{seen_name_phone[key]}行姓名、电话相同，可能是同一人"
+                                        "（未填身份证号，无法确认）")
                     else:
-                        values["category_id"] = item.id
-                        values["category"] = item.name
-            if errors:
-                append(RowResult(excel_row, INVALID, values, tuple(errors), tuple(warnings)))
-                continue
-        status, note = NEW, ""
-        number = values["id_number"]
-        if number:
-            first = seen_numbers.get(number)
-            if first is not None:
-                append(RowResult(
-                    excel_row, DUPLICATE, values, (), tuple(warnings),
-                    f"与第{first}行是同一人（身份证号 {mask_id_number(number)}），不重复导入"))
-                continue
-            seen_numbers[number] = excel_row
-            known = by_number.get(number)
-            if known is not None:
-                status = EXISTING
-                values["trainee_id"] = known[0]
-                if known[1] != values["name"]:
-                    warnings.append(f"身份证号已登记为“{known[1]}”，与本行姓名“{values['name']}”"
-                                    "不同；按已登记的人员处理，登记信息不变")
-                note = "已登记的人员"
-                if training is not None:
-                    values["on_roster"] = known[0] in roster
-                    note = ("已在该培训的花名册中，不重复添加" if values["on_roster"]
-                            else "已登记的人员，将加入该培训的花名册")
-        else:
-            if has_id_column:
-                warnings.append("未填身份证号，无法与已登记人员核对是否同一人")
-            phone = values["phone"]
-            if phone:
-                key = (values["name"], phone)
-                if key in seen_name_phone:
-                    warnings.append(f"与第{seen_name_phone[key]}行姓名、电话相同，可能是同一人"
-                                    "（未填身份证号，无法确认）")
-                else:
-                    seen_name_phone[key] = excel_row
-                if key in by_name_phone:
-                    warnings.append("登记册中已有同名同电话的人员（未填身份证号，无法确认是否同一人）")
-        append(RowResult(excel_row, status, values, (), tuple(warnings) if warnings else (), note))
+                        seen_name_phone[key] = excel_row
+                    if key in by_name_phone:
+                        warnings.append("登记册中已有同名同电话的人员（未填身份证号，无法确认是否同一人）")
+            append(RowResult(excel_row, status, values, (), tuple(warnings) if warnings else (),
+                             note))
     if not has_id_column:
         plan_warnings.insert(0, "表中没有身份证号列：无法与已登记人员核对，每行都将登记为新人员")
     ticker.check()
@@ -220,12 +235,57 @@ def plan_trainee_import(session: Session, office: OfficeInfo, sheet: SheetData,
 
 # --- applying it --------------------------------------------------------------------------------
 
+class _Backup(threading.Thread):
+    """The verified backup made before an import writes, in a thread of its own.
+
+    Copying and checking the database is done by SQLite, which lets go of the GIL: the
+    rows to insert are made ready meanwhile. :meth:`result` waits for it and raises what
+    it raised, before anything is written.
+    """
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(name="kepu-import-backup", daemon=True)
+        self._db = db
+        self._path: Path | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._path = self._db.backup(reason="import")
+        except BaseException as err:  # noqa: BLE001 - raised again by result()
+            self._error = err
+
+    def result(self) -> Path:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._path is not None
+        return self._path
+
+
+def _people(ids: list[str], fresh: list[dict[str, Any]], office_id: str, now: str,
+            share: bool = False) -> list[tuple[Any, ...]]:
+    """The trainee rows to insert; ``share``: let another thread run now and then."""
+    people: list[tuple[Any, ...]] = []
+    step = 1000 if share else len(fresh) or 1
+    for start in range(0, len(fresh), step):
+        people += [(tid, office_id, v["name"], v["id_number"], v["gender"],
+                    (born := v["birth_date"]) and born.isoformat(), v["phone"],
+                    v["category_id"], v["village"], v["employer"], v["note"], now)
+                   for tid, v in zip(ids[start:start + step], fresh[start:start + step],
+                                     strict=True)]
+        if share:
+            time.sleep(0)  # the backup thread waits for the GIL between two SQLite calls
+    return people
+
+
 _TRAINEE_SQL = ("INSERT INTO trainee (id, office_id, name, id_number, gender, birth_date, phone,"
                 " category_id, village, employer, note, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _ATTEND_SQL = "INSERT INTO attendance (activity_id, trainee_id, hours_x10) VALUES (?, ?, NULL)"
 
 
+@gc_paused()
 def apply_trainee_import(db: Database, office: OfficeInfo, plan: ImportPlan, *,
                          skip_invalid: bool = False, user: str | None = None,
                          progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
@@ -258,14 +318,23 @@ def apply_trainee_import(db: Database, office: OfficeInfo, plan: ImportPlan, *,
     if not to_add:
         return ImportResult(imported=0, merged=len(known_rows), written=False, **summary)
     ticker.check()
-    backup_path = None
-    if backup and to_add > BACKUP_MIN_ROWS:
-        ticker.report(2, "正在备份数据库…")
-        backup_path = str(db.backup(reason="import"))
-    ticker.check()
-    ticker.report(10, "正在写入数据库…")
     now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     office_id = office.id
+    backing_up = None
+    if backup and to_add > BACKUP_MIN_ROWS:
+        ticker.report(2, "正在备份数据库…")
+        backing_up = _Backup(db)  # copied while the rows to insert are made ready
+        backing_up.start()
+    try:
+        ids = new_ids(len(fresh))
+        people = _people(ids, fresh, office_id, now, backing_up is not None)
+    except BaseException:
+        if backing_up is not None:
+            backing_up.join()
+        raise
+    backup_path = str(backing_up.result()) if backing_up is not None else None
+    ticker.check()
+    ticker.report(10, "正在写入数据库…")
     with db.write(user) as s:
         conn = s.connection()
         training_id = plan.training_id
@@ -280,11 +349,9 @@ def apply_trainee_import(db: Database, office: OfficeInfo, plan: ImportPlan, *,
         if gone:  # deleted since the plan was made: register them again
             known_rows = [v for v in known_rows if v["id_number"] in by_number]
             fresh += gone
-        ids = new_ids(len(fresh))
-        people = [(tid, office_id, v["name"], v["id_number"], v["gender"],
-                   v["birth_date"].isoformat() if v["birth_date"] else None, v["phone"],
-                   v["category_id"], v["village"], v["employer"], v["note"], now)
-                  for tid, v in zip(ids, fresh, strict=True)]
+        if late or gone:
+            ids = new_ids(len(fresh))
+            people = _people(ids, fresh, office_id, now)
         merged = len(known_rows) + len(late)
         attend: list[tuple[str, str]] = []
         if training_id:

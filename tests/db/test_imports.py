@@ -20,7 +20,7 @@ import pytest
 from db.activities import ActivityInput, create_activity
 from db.catalogs import find_entry
 from db.database import Database
-from db.errors import ValidationError
+from db.errors import KepuError, ValidationError
 from db.idcard import make_id_number
 from db.imports import (
     ACTIVITY_FIELDS,
@@ -942,3 +942,309 @@ def test_base_13_weighted_sum_is_the_gb11643_check() -> None:
     for _ in range(2000):
         digits = "".join(rng.choice("0123456789") for _ in range(17))
         assert _CHECK_CHARS[_weighted_sum(digits) % 11] == check_digit(digits)
+
+
+def test_the_fast_path_checks_every_id_number_like_the_careful_path(
+        db: Database, office: OfficeInfo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Right and wrong check characters (X and x too), impossible dates, unknown provinces."""
+    import db.imports.trainees as trainee_import
+    from db.imports.reader import SheetData
+
+    rng = random.Random(5)
+    numbers: list[object] = []
+    for _ in range(1500):
+        number = make_id_number(rng.choice(("350582", "110101", "650102", "820000")),
+                                D(1900, 1, 1) + dt.timedelta(days=rng.randrange(46000)),
+                                rng.randrange(1000))
+        numbers.append(rng.choice([
+            number, number.lower(), number[:17] + rng.choice("0123456789Xx"),
+            number[:6] + rng.choice(["19000229", "20230230", "18991231", "21000101", "19991301",
+                                     "19990100"]) + number[14:],
+            rng.choice(["00", "10", "39", "99", "83", "71"]) + number[2:]]))
+    numbers += numbers[::30]  # the same people again
+    rows = [["序号", "姓名", "身份证号"], *([n + 1, "王秀英", v] for n, v in enumerate(numbers))]
+    sheet = SheetData("名单", rows)
+
+    def plan_rows(fast: bool):  # noqa: ANN202
+        monkeypatch.setattr(trainee_import, "FAST_PATH", fast)
+        with db.session() as s:
+            plan = plan_trainee_import(s, office, sheet)
+        return [(r.excel_row, r.status, r.values, r.errors, r.warnings, r.note)
+                for r in plan.rows]
+
+    fast, careful = plan_rows(True), plan_rows(False)
+    assert {r[1] for r in fast} >= {NEW, DUPLICATE, INVALID}
+    assert sum(r[1] == NEW for r in fast) > 300
+    assert fast == careful
+
+
+# --- big sheets: read without calamine's second pass ------------------------------------------
+
+def _sheet_xml(rows: str, tail: str = "", head: str = "") -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            f'<dimension ref="A1:L400"/>{head}<sheetData>{rows}</sheetData>{tail}</worksheet>')
+
+
+def _cells(r: int, *values: object, with_refs: bool = True) -> str:
+    out = []
+    for c, value in enumerate(values):
+        ref = f' r="{chr(65 + c)}{r}"' if with_refs else ""
+        if isinstance(value, str):
+            out.append(f'<c{ref} t="inlineStr"><is><t>{value}</t></is></c>')
+        elif value is not None:
+            out.append(f"<c{ref}><v>{value}</v></c>")
+    return "".join(out)
+
+
+def _rows(count: int, *, refs: str = "all", gap: tuple[int, int] = (0, 0)) -> str:
+    """``count`` roster rows; ``refs``: which rows carry r="…" (all / some / none)."""
+    out = []
+    for n in range(1, count + 1):
+        if gap[0] <= n < gap[1]:
+            continue
+        attr = f' r="{n}"' if refs == "all" or (refs == "some" and n % 7 == 0) else ""
+        values = ("王秀英" if n % 3 else "李 四", person_id(1950 + n % 50, n % 1000),
+                  13800000000 + n, "坑口村&amp;塘东村" if n % 5 else "",
+                  "合计" if n % 4 == 0 else None)
+        out.append(f'<row{attr} spans="1:5">{_cells(n, n, *values, with_refs=refs != "none")}'
+                   "</row>")
+    return "".join(out)
+
+
+MERGES = ('<mergeCells count="2"><mergeCell ref="A1:E1"/><mergeCell ref="E4:E5"/>'
+          "</mergeCells>")
+ROWS = _rows(400)
+BUSY_TAIL = ('<conditionalFormatting sqref="A1:A9"><cfRule type="expression" priority="1">'
+             "<formula>A1&lt;3</formula></cfRule></conditionalFormatting>" + MERGES
+             + '<hyperlinks><hyperlink ref="B2" r:id="rId1"/></hyperlinks>'
+             "<headerFooter><oddHeader>&amp;C第&amp;P页</oddHeader></headerFooter>")
+NAMES = ["王秀英", "李四", "张三&amp;李四", "欧阳娜娜", " 陈七 "]
+SHARED = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<sst xmlns="http://schemas.'
+          'openxmlformats.org/spreadsheetml/2006/main" count="5" uniqueCount="5">'
+          + "".join(f'<si><t xml:space="preserve">{n}</t></si>' for n in NAMES) + "</sst>")
+EXCEL_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<worksheet xmlns="http://'
+              'schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.open'
+              'xmlformats.org/officeDocument/2006/relationships" xmlns:mc="http://schemas.open'
+              'xmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac xr" xmlns:x14ac="'
+              'http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac" xmlns:xr="http://sch'
+              'emas.microsoft.com/office/spreadsheetml/2014/revision" xr:uid="{00000000-0001-0000'
+              '-0000-000000000000}"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><dimension re'
+              'f="A1:F400"/><sheetViews><sheetView tabSelected="1" workbookViewId="0"><selection'
+              ' activeCell="B3" sqref="B3"/></sheetView></sheetViews><sheetFormatPr defaultRowHei'
+              'ght="14.25" x14ac:dyDescent="0.2"/><cols><col min="1" max="1" width="6.625" cust'
+              'omWidth="1"/></cols><sheetData>')
+EXCEL_TAIL = ('</sheetData>' + MERGES + '<phoneticPr fontId="1" type="noConversion"/><pageMargins'
+              ' left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/><page'
+              'Setup paperSize="9" orientation="landscape" r:id="rId1"/><extLst><ext uri="{CCE6A5'
+              '57-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.microsoft.com/office/spr'
+              'eadsheetml/2009/9/main"><x14:dataValidations count="1" xmlns:xm="http://schemas.mi'
+              'crosoft.com/office/excel/2006/main"><x14:dataValidation type="list"><x14:formula1>'
+              '<xm:f>Sheet2!$A$1:$A$5</xm:f></x14:formula1><xm:sqref>C3:C400</xm:sqref></x14:data'
+              "Validation></x14:dataValidations></ext></extLst></worksheet>")
+
+
+def _shared_rows(count: int) -> str:
+    return "".join(
+        f'<row r="{n}" spans="1:6" x14ac:dyDescent="0.2"><c r="A{n}" s="1"><v>{n}</v></c>'
+        f'<c r="B{n}" s="2" t="s"><v>{n % len(NAMES)}</v></c><c r="C{n}" t="str"><f>A{n}*2</f>'
+        f'<v>{2 * n}</v></c><c r="D{n}" s="3"><v>{45000 + n}</v></c><c r="E{n}" t="b"><v>{n % 2}'
+        f'</v></c><c r="F{n}" t="e"><v>#N/A</v></c></row>' for n in range(1, count + 1))
+
+
+# layout → how it is read, rearranged / also in two halves: "whole", "halves" or "as it is"
+WHOLE, HALVES, AS_IT_IS = ("whole", "whole"), ("whole", "halves"), ("as it is", "as it is")
+SHEET_LAYOUTS = {
+    "plain": (_sheet_xml(ROWS, MERGES + '<pageMargins left="0.7" right="0.7"/>'), HALVES),
+    "no merged cells": (_sheet_xml(ROWS), HALVES),
+    "no XML declaration": (_sheet_xml(ROWS, MERGES).split("\n", 1)[1], HALVES),
+    "rows without numbers": (_sheet_xml(_rows(400, refs="none"), MERGES), WHOLE),
+    "some rows numbered": (_sheet_xml(_rows(400, refs="some"), MERGES), HALVES),
+    "a gap": (_sheet_xml(_rows(400, gap=(150, 330)), MERGES), HALVES),
+    "wide at the end": (_sheet_xml(_rows(380) + '<row r="399">' + _cells(399, *range(12))
+                                   + "</row>", MERGES), HALVES),
+    "wide at the start": (_sheet_xml('<row r="2"><c r="L2"><v>7</v></c></row>'
+                                     + ROWS[ROWS.index('<row r="3"'):]), HALVES),
+    "the second half further right": (_sheet_xml(_rows(200) + "".join(
+        f'<row r="{n}"><c r="C{n}"><v>{n}</v></c><c r="D{n}" t="inlineStr"><is><t>'
+        f'{"长" * 200}</t></is></c></row>' for n in range(201, 401)), MERGES), HALVES),
+    "pretty printed": (_sheet_xml(ROWS.replace("</row>", "</row>\n    "), "\n  " + MERGES + "\n"),
+                       HALVES),
+    # the halves overlap: calamine reads the file as it is
+    "rows out of order": (_sheet_xml(ROWS[ROWS.index('<row r="201"'):] + _rows(200), MERGES),
+                          ("whole", "as it is")),
+    "a busy tail": (_sheet_xml(ROWS, BUSY_TAIL), HALVES),
+    "nothing but a title": (_sheet_xml('<row r="1">' + _cells(1, "标题") + "</row>", MERGES),
+                            WHOLE),
+    "empty": (_sheet_xml(""), WHOLE),
+    "as Excel writes it": (EXCEL_HEAD + _shared_rows(400) + EXCEL_TAIL, HALVES),
+    "a comment in the tail": (_sheet_xml(ROWS, "<!-- x -->" + MERGES), AS_IT_IS),
+    "a comment in the head": (_sheet_xml(ROWS, MERGES, "<!-- x -->"), AS_IT_IS),
+    "two merge lists": (_sheet_xml(ROWS, MERGES + MERGES.replace("A1:E1", "A2:E2")), AS_IT_IS),
+    "merged cells before the rows": (_sheet_xml(ROWS, head=MERGES), AS_IT_IS),
+    "merged cells among the rows": (_sheet_xml(ROWS.replace('<row r="9"', MERGES + '<row r="9"'),
+                                               MERGES.replace("A1:E1", "A2:E2")), AS_IT_IS),
+    "a second sheetData": (_sheet_xml(ROWS, MERGES + "<sheetData></sheetData>"), AS_IT_IS),
+    "not UTF-8": (_sheet_xml(ROWS, MERGES).replace('encoding="UTF-8"', 'encoding="GBK"'),
+                  AS_IT_IS),
+    "cells after the end": (_sheet_xml(ROWS, MERGES).replace(
+        "</worksheet>", '<sheetData><row r="500"><c r="A500"><v>1</v></c></row></sheetData>'
+        "</worksheet>"), AS_IT_IS),
+}
+
+
+def _workbook_with(path: Path, sheet_xml: str, *, more_sheets: bool = False,
+                   shared: str = SHARED) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "花名册"
+    wb.active["A1"] = "x"
+    if more_sheets:
+        wb.create_sheet("说明")["A1"] = "填表说明"
+        hidden = wb.create_sheet("隐藏")
+        hidden["B2"] = 3.5
+        hidden.sheet_state = "hidden"
+    wb.save(path)
+    with zipfile.ZipFile(path) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info, sheet_xml.encode() if info.filename == "xl/worksheets/sheet1.xml"
+                         else data)
+        if 't="s"' in sheet_xml:
+            out.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+def _read_three_ways(path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int = 0
+                     ) -> tuple[list, list, list, list[str]]:
+    """read_workbook as calamine reads the file, rearranged, and rearranged in two halves."""
+    import db.imports.reader as reader
+
+    how: list[str] = []
+    real_read, real_join = reader._read_big_sheet, reader._join_halves
+
+    def read(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        how.append("whole")
+        got = real_read(*args, **kwargs)
+        if got is None:
+            how[-1] = "as it is"
+        return got
+
+    def join(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        how[-1] = "halves"
+        return real_join(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "_read_big_sheet", read)
+    monkeypatch.setattr(reader, "_join_halves", join)
+    monkeypatch.setattr(reader, "_cores", lambda: 2)
+    out = []
+    for rearrange, split in ((1 << 40, 1 << 40), (threshold, 1 << 40), (threshold, threshold)):
+        monkeypatch.setattr(reader, "REARRANGE_MIN_BYTES", rearrange)
+        monkeypatch.setattr(reader, "SPLIT_MIN_BYTES", split)
+        out.append(read_workbook(path))
+    return out[0], out[1], out[2], how[1:]
+
+
+@pytest.mark.parametrize("layout", sorted(SHEET_LAYOUTS))
+def test_big_sheets_read_exactly_as_calamine_reads_them(
+        layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    xml, expected = SHEET_LAYOUTS[layout]
+    path = _workbook_with(tmp_path / "名单.xlsx", xml)
+    plain, whole, halves, how = _read_three_ways(path, monkeypatch)
+    assert whole == plain
+    assert halves == plain
+    assert tuple(how) == expected
+    if layout in ("plain", "a busy tail", "rows out of order"):
+        assert plain[0].merged == ((0, 0, 0, 4), (3, 4, 4, 4))
+        assert plain[0].rows[4][4] == plain[0].rows[3][4] == "坑口村&塘东村"  # filled in
+    if layout == "as Excel writes it":  # shared strings, formulas, booleans
+        assert plain[0].rows[2][:5] == [3.0, "欧阳娜娜", "6", 45003.0, True]
+
+
+def test_the_big_sheet_among_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _workbook_with(tmp_path / "名单.xlsx", _sheet_xml(ROWS, BUSY_TAIL), more_sheets=True)
+    plain, whole, halves, how = _read_three_ways(path, monkeypatch, threshold=4096)
+    assert [s.name for s in plain] == ["花名册", "说明", "隐藏"]
+    assert plain[2].hidden
+    assert whole == plain and halves == plain and how == ["whole", "halves"]
+
+
+def test_many_shared_strings_beside_a_small_sheet(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read whole, calamine would read the shared strings twice: only in halves then."""
+    names = [f"学员{n}号" for n in range(4000)]
+    shared = SHARED.replace('count="5" uniqueCount="5"', 'count="4000" uniqueCount="4000"')
+    shared = shared[:shared.index("<si>")] + "".join(f"<si><t>{n}</t></si>" for n in names) \
+        + "</sst>"
+    rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c><c r="B{n}" t="s"><v>{n * 7 % 4000}'
+                   f'</v></c><c r="C{n}" t="inlineStr"><is><t>{"长" * 40}</t></is></c></row>'
+                   for n in range(1, 1201))
+    path = _workbook_with(tmp_path / "名单.xlsx", _sheet_xml(rows, MERGES), shared=shared)
+    plain, whole, halves, how = _read_three_ways(path, monkeypatch)
+    assert whole == plain and halves == plain and how == ["as it is", "halves"]
+    assert plain[0].rows[1][1] == "学员14号"
+
+
+def test_an_openpyxl_roster_with_dates_and_formulas(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = "金井镇花名册"
+    ws.merge_cells("A1:F1")
+    ws.append(["序号", "姓名", "身份证号", "出生日期", "到场", "备注"])
+    for n in range(600):
+        ws.append([n + 1, f"王{n}", person_id(1960 + n % 40, n % 1000), D(1960 + n % 40, 5, 9),
+                   n % 2 == 0, "=1+1" if n % 50 == 0 else dt.datetime(2025, 9, 16, 9, 30)])
+    ws.append([])
+    ws.append(["合计", "600人"])
+    ws.merge_cells("A605:F605")
+    wb.save(tmp_path / "名单.xlsx")
+    plain, whole, halves, how = _read_three_ways(tmp_path / "名单.xlsx", monkeypatch)
+    assert whole == plain and halves == plain and how == ["whole", "halves"]
+    assert set(plain[0].merged) == {(0, 0, 0, 5), (604, 0, 604, 5)}
+    assert isinstance(plain[0].rows[2][3], dt.date)
+
+
+def test_a_damaged_big_sheet_is_refused_as_before(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes changed inside the sheet's compressed data: the same outcome both ways."""
+    import db.imports.reader as reader
+
+    monkeypatch.setattr(reader, "_cores", lambda: 2)
+    good = _workbook_with(tmp_path / "好.xlsx", _sheet_xml(ROWS, MERGES)).read_bytes()
+    with zipfile.ZipFile(tmp_path / "好.xlsx") as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename)
+    rng = random.Random(2)
+    for n in range(12):
+        data = bytearray(good)
+        at = start + rng.randrange(info.compress_size)
+        data[at] ^= rng.randrange(1, 256)
+        path = tmp_path / f"坏{n}.xlsx"
+        path.write_bytes(bytes(data))
+        outcomes = []
+        for rearrange, split in ((1 << 40, 1 << 40), (0, 1 << 40), (0, 0)):
+            monkeypatch.setattr(reader, "REARRANGE_MIN_BYTES", rearrange)
+            monkeypatch.setattr(reader, "SPLIT_MIN_BYTES", split)
+            try:
+                outcomes.append(read_workbook(path))
+            except KepuError as err:
+                outcomes.append(type(err))
+        assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def test_a_big_roster_is_read_without_the_second_pass_by_default(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import db.imports.reader as reader
+
+    path = _workbook_with(tmp_path / "名单.xlsx", _sheet_xml(_rows(5000), MERGES))
+    with zipfile.ZipFile(path) as archive:
+        size = archive.getinfo("xl/worksheets/sheet1.xml").file_size
+    assert size >= reader.SPLIT_MIN_BYTES
+    for halves in (True, False, None):
+        assert reader._read_big_sheet(path, ["花名册"], halves=halves) is not None
+    monkeypatch.setattr(reader, "REARRANGE_MIN_BYTES", 1 << 40)
+    plain = read_workbook(path)
+    monkeypatch.undo()
+    assert read_workbook(path) == plain
