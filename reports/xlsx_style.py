@@ -497,13 +497,16 @@ def rate_cell(rate: Decimal | None) -> tuple[CellValue, str]:
 
 
 class _Archive(zipfile.ZipFile):
-    """A zip that copies files in (a write-only sheet's XML) in 4 MB pieces, not 8 kB.
+    """A zip that copies files in (a write-only sheet's XML) in pieces of up to 64 MB.
 
-    A large month's roster sheet is ~50 MB of XML: 12 deflate calls instead of 6 000
-    (each releases the GIL, so a drawing thread is not slowed down by the handovers).
+    zipfile's own 8 kB pieces mean ~6 000 read/crc/deflate calls for a large month's
+    ~50 MB roster sheet, each giving up and taking back the GIL: with a PDF being
+    drawn on another thread meanwhile (save_workbook_while), every take-back waits
+    for that thread, and the save took three times as long. A few large calls run
+    almost entirely without the GIL; a year's sheet still goes in 64 MB pieces.
     """
 
-    CHUNK = 4 << 20
+    CHUNK = 64 << 20
 
     def write(self, filename: Any, arcname: str | None = None,  # type: ignore[override]
               compress_type: int | None = None, compresslevel: int | None = None) -> None:
