@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QInputMethodEvent, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QSize, Qt, QUrl
+from PySide6.QtGui import QInputMethodEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -40,6 +40,7 @@ from db.database import Database
 from db.errors import KepuError
 from db.models import Activity, AuditLog, Period, Site
 from db.offices import OfficeInfo
+from tests.desktop.helpers import drop_files
 from desktop.activity_form import (
     DEFAULT_SIZE,
     ActivityDialog,
@@ -187,21 +188,6 @@ def saved_lecture(db: Database, office: OfficeInfo, **changes: Any) -> str:
                               "village": "塘东村", "spending_fen": 150050}
     values.update(changes)
     return create_activity(db, office, ActivityInput(**values))
-
-
-def drop_files(panel: EvidencePanel, files: list[Path]) -> None:
-    """What the file manager sends when files are dropped onto the panel."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
-    pos = panel.rect().center()
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, drop)
-    assert drop.isAccepted()
 
 
 # -- pure helpers -------------------------------------------------------------------

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook, load_workbook
 from PIL import Image
-from PySide6.QtCore import QDate, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QInputMethodEvent
+from PySide6.QtCore import QDate, QMimeData, Qt
+from PySide6.QtGui import QDragEnterEvent, QInputMethodEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -37,6 +37,7 @@ from desktop import sites_page, targets_page
 from desktop.settings_page import SettingsPage
 from desktop.sites_page import SiteDialog, SitesModel, SitesPage
 from desktop.targets_page import TargetsModel, TargetsPage, figures_period
+from tests.desktop.helpers import drop_files
 from reports.figures import format_rate, format_value
 
 # -- helpers ---------------------------------------------------------------------------
@@ -546,22 +547,13 @@ def test_photos_dropped_from_the_file_manager_are_queued(qtbot: Any, db: Databas
                                                          tmp_path: Path) -> None:
     photos = sites_page.SitePhotos(db, None)
     qtbot.addWidget(photos)
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(photo(tmp_path)))])
-    pos = photos.rect().center()
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(photos, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
-                      Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(photos, drop)
-    assert drop.isAccepted()
+    drop_files(photos, [photo(tmp_path)])
     assert photos.queued == [tmp_path / "外景.jpg"]
     assert photos.list.count() == 1 and sites_page.QUEUED_TEXT in photos.list.item(0).text()
 
     not_files = QMimeData()
     not_files.setText("外景")
+    pos = photos.rect().center()
     enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, not_files, Qt.MouseButton.NoButton,
                             Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(photos, enter)
