@@ -142,7 +142,10 @@ def roster_records(session: Session, office_id: str, start: dt.date,
                    end: dt.date) -> list[RosterRecord]:
     """Every attendance at trainings starting between ``start`` and ``end``."""
     params = {"office": office_id, "start": start.isoformat(), "end": end.isoformat()}
-    rows = session.connection().exec_driver_sql(_ROSTER_SQL, params).fetchall()
+    # plain DB-API tuples, in the session's transaction: no Row objects for 60 000 rows
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    rows = raw.execute(_ROSTER_SQL, params).fetchall()
     # few training days, and people share birthdays: parse each distinct date once
     dates = {v: _date(v) for v in {r[2] for r in rows} | {r[7] for r in rows}}
     return [
