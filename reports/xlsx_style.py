@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import zipfile
+from itertools import repeat
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
@@ -81,6 +82,8 @@ _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff
 
 # Text that needs more than copying: bad characters, XML specials, edge whitespace.
 _NEEDS_WORK = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r&<>\ud800-\udfff\ufffe\uffff]|^\s|\s$")
+# the same over texts joined with "\n" (which the class above leaves out), per line
+_NEEDS_WORK_LINES = re.compile(_NEEDS_WORK.pattern, re.MULTILINE)
 
 
 def clean_text(value: str) -> str:
@@ -147,6 +150,26 @@ class RowHeights:
         if lines == 1:
             return None
         return min(MAX_ROW_HEIGHT, lines * self._line + self._extra)
+
+    def many(self, rows: Sequence[Sequence[CellValue]]) -> list[float | None]:
+        """``[self(row) for row in rows]``, a column at a time (each distinct text once)."""
+        if not rows:
+            return []
+        columns = list(zip(*rows, strict=True))
+        counts = []
+        for i, width, room, cache in self._cols:
+            values = columns[i]
+            # only texts that may wrap are measured (len * 2 bounds the display width)
+            wrapping = {v: cache[v] if v in cache else cache.setdefault(v, line_count(v, width))
+                        for v in set(values)
+                        if type(v) is str and (len(v) * 2 > room or "\n" in v)}
+            if wrapping:
+                counts.append(map(wrapping.get, values, repeat(1)))
+        if not counts:
+            return [None] * len(rows)
+        line, extra = self._line, self._extra
+        return [None if n == 1 else min(MAX_ROW_HEIGHT, n * line + extra)
+                for n in (map(max, zip(*counts)) if len(counts) > 1 else counts[0])]
 
 
 def format_date_cn(day: dt.date) -> str:
@@ -253,6 +276,11 @@ class RowSink:
         self._open: list[str] = []
         self._attrs: list[str] = []
         self._texts: list[dict[Any, str]] = []  # per column: value → cell XML after the row number
+        self._pieces_for: Sequence[int] | None = None  # append_rows' own per-column XML
+        self._piece_parts: list[tuple[str, str]] = []
+        self._pieces: list[dict[Any, str]] = []
+        self._heads: dict[float | None, str] = {}
+        self._first_open = ""
         self._cell = _Cell(ws)
         self._cell.has_style = True
         self._write: Callable[[str], Any] | None = None  # the sheet's XML stream, once known
@@ -276,6 +304,47 @@ class RowSink:
                 self.flush()
             return
         self.ws.append((values, styles, height))
+
+    def append_rows(self, rows: Sequence[Sequence[CellValue]], styles: Sequence[int],
+                    heights: Sequence[float | None]) -> None:
+        """Write many rows of the same ``styles`` (a detail sheet's body), one height each.
+
+        Once rows go to the stream as XML text, each column's distinct values are turned
+        into XML once, as the piece between two row numbers: a cell's XML after its
+        ``r="B`` and the next cell's ``<c r="C``. A row is then one ``str.join`` of
+        those pieces with its number as the separator — no string is built per cell.
+        For a 60 000-row roster that is several times quicker than :meth:`append`.
+        The XML is the same, but for a number written as another equal one (1 for 1.0).
+        """
+        if self._write is None or not rows:  # openpyxl's own writer, or nothing to do
+            for row, height in zip(rows, heights, strict=True):
+                self.append(row, styles, height)
+            return
+        self.flush()  # rows appended one by one come first
+        if styles is not self._pieces_for:
+            self._pieces_for = styles
+            opening = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
+            closing = [*opening[1:], "</row>"]
+            self._piece_parts = [(f'" s="{s}"', closing[i]) for i, s in enumerate(styles)]
+            self._pieces = [{} for _ in styles]
+            self._heads = {None: f'">{opening[0]}'}  # height → what follows the row number
+            self._first_open = opening[0]
+        first = self.rows + 1
+        self.rows += len(rows)
+        columns = []
+        for values, known, (attrs, after) in zip(zip(*rows, strict=True), self._pieces,
+                                                 self._piece_parts, strict=True):
+            new = set(values).difference(known)
+            if new:
+                known.update(_pieces(new, attrs, after))
+            columns.append(map(known.__getitem__, values))
+        heads = self._heads
+        for height in set(heights).difference(heads):
+            heads[height] = f'" ht="{height}" customHeight="1">{self._first_open}'
+        self._write("".join([
+            str(number).join(parts) for number, parts in zip(
+                range(first, first + len(rows)),
+                zip(repeat('<row r="'), map(heads.__getitem__, heights), *columns))]))
 
     def flush(self) -> None:
         """Write the batched rows to the sheet's stream."""
@@ -328,7 +397,7 @@ class RowSink:
         return "".join(out)
 
     @staticmethod
-    def _cell_tail(v: Any, attrs: str) -> str:
+    def _cell_tail(v: Any, attrs: str) -> str:  # see also _any_tail
         """A cell's XML after its row number: ``" s="3" t="inlineStr">…</c>``."""
         if isinstance(v, str):
             if not v:
@@ -365,6 +434,37 @@ class RowSink:
                 cell._value = v
                 cell.data_type = "n"
             yield cell
+
+
+def _any_tail(value: Any, attrs: str) -> str:
+    """A cell's XML after its row number, for any value (what _row_xml writes)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return f'{attrs} t="n"><v>{value!r}</v></c>'
+    if value is None:
+        return f"{attrs}/>"
+    return RowSink._cell_tail(value, attrs)
+
+
+def _pieces(values: set[Any], attrs: str, after: str) -> dict[Any, str]:
+    """What _any_tail gives for each of ``values``, followed by ``after``.
+
+    Most texts of a column need no cleaning or escaping: that is checked for all of
+    them with one search over the joined texts (multi-line: ``^\\s``/``\\s$`` then
+    apply to each text; a text with a line break of its own is merely sent the
+    careful way), and then they are formatted in one comprehension.
+    """
+    texts = [v for v in values if type(v) is str and v]
+    numbers = [v for v in values if type(v) is int or type(v) is float]
+    out: dict[Any, str] = {}
+    if texts and not _NEEDS_WORK_LINES.search("\n".join(texts)) \
+            and max(map(len, texts)) <= MAX_CELL_TEXT:
+        out = {v: f'{attrs} t="inlineStr"><is><t>{v}</t></is></c>{after}' for v in texts}
+    out.update({v: f'{attrs} t="n"><v>{v!r}</v></c>{after}' for v in numbers})
+    for value in values:
+        if value not in out:
+            out[value] = _any_tail(value, attrs) + after
+    return out
 
 
 def _pass_through(row: Any, _row_idx: int) -> Any:

@@ -343,6 +343,37 @@ def test_fallback_cell_writer_gives_the_same_file_content(
             (k, d.height) for k, d in b.row_dimensions.items()]
 
 
+def test_rows_in_bulk_give_the_same_xml_as_one_by_one() -> None:
+    """RowSink.append_rows (column at a time) writes what _row_xml writes per row."""
+    from decimal import Decimal
+
+    texts = [*TRICKY_TITLES, "", "一\n 二", "尾随换行\n", "\x07响铃", "坑口村", "坑口村",
+             "x" * 40_000, "\ud800孤立代理"]
+    rows = [(n, texts[n % len(texts)], dt.date(2025, 9, 1 + n % 28), None if n % 3 else "男",
+             Decimal("2.5") if n % 4 else Decimal(3), 1.5 if n % 2 else 2, texts[-n % len(texts)])
+            for n in range(1, 200)]
+    styles = [3, 4, 5, 6, 7, 8, 9]
+
+    class Stream(xlsx_style.RowSink):
+        def __init__(self) -> None:  # only what the XML writers use
+            self._letters = [f"{c}" for c in "ABCDEFGHIJ"]
+            self._styles_seen = self._pieces_for = None
+            self.rows, self._pending, self.out = 2, [], []
+            self._write = self.out.append
+
+    heights = xlsx_style.RowHeights([10] * 7, [1, 6])
+    one = Stream()
+    expected = "".join(one._row_xml(i, row, styles, heights(row))
+                       for i, row in enumerate(rows, 3))
+    bulk = Stream()
+    bulk.append_rows(rows[:50], styles, heights.many(rows[:50]))
+    bulk.append_rows(rows[50:], styles, heights.many(rows[50:]))
+    assert "".join(bulk.out) == expected
+    assert bulk.rows == 2 + len(rows)
+    assert heights.many(rows) == [heights(row) for row in rows]
+    assert any(h for h in heights.many(rows)) and heights.many([]) == []
+
+
 # --- failures ----------------------------------------------------------------------------
 def test_failed_write_leaves_no_file(data: ReportData, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
