@@ -26,7 +26,7 @@ from db.ledger import LedgerFilter, LedgerRow, ledger_count, ledger_ids, ledger_
 from db.offices import OfficeInfo
 from desktop import table_model
 from desktop.paged_model import IdRows
-from desktop.table_model import CENTER, LEFT, RIGHT, ColumnTableModel, ModelIndex
+from desktop.table_model import CENTER, LEFT, RIGHT, ModelIndex, SqlSortedModel
 
 ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 ROW_ROLE = int(Qt.ItemDataRole.UserRole) + 2
@@ -46,12 +46,10 @@ class Column(table_model.Column):
     """One column of the ledger; its ``key`` is also the SQL sort key.
 
     Attributes:
-        descending_first: whether a first click on the header sorts descending.
         hideable: whether the clerk may hide it.
 
     """
 
-    descending_first: bool = False
     hideable: bool = True
 
 
@@ -161,7 +159,7 @@ def _tooltip(row: LedgerRow, key: str) -> str | None:
     return None
 
 
-class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
+class LedgerModel(IdRows[LedgerRow], SqlSortedModel):
     """The activities of one office matching a :class:`LedgerFilter`, in SQL order.
 
     Signals:
@@ -176,12 +174,11 @@ class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
 
     def __init__(self, db: Database, office: OfficeInfo, parent: QObject | None = None, *,
                  sort: str = "start_date", descending: bool = True) -> None:
-        super().__init__(COLUMNS, parent)
+        super().__init__(COLUMNS, parent, sort=sort if sort in COLUMN_KEYS else "start_date",
+                         descending=descending)
         self._db = db
         self._office = office
         self._filter = LedgerFilter()
-        self._sort = sort if sort in COLUMN_KEYS else "start_date"
-        self._descending = descending
         self._ids: list[str] = []
         self._rows: dict[str, LedgerRow | None] = {}  # None: the id no longer exists
         self._total = 0
@@ -193,16 +190,6 @@ class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
     def filter(self) -> LedgerFilter:
         """The current filter."""
         return self._filter
-
-    @property
-    def sort_key(self) -> str:
-        """The key of the sort column (see :data:`COLUMNS`)."""
-        return self._sort
-
-    @property
-    def descending(self) -> bool:
-        """Whether the rows are sorted descending."""
-        return self._descending
 
     def set_filter(self, flt: LedgerFilter) -> None:
         """Show the activities matching ``flt`` (selection kept by id)."""
@@ -238,16 +225,6 @@ class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
         """Every header sorts; the context menu chooses the columns."""
         return f"按“{COLUMNS[column].title}”排序；右键选择显示的列"
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Titles, alignment and tooltips; the order a first click sorts in."""
-        if (role == Qt.ItemDataRole.InitialSortOrderRole
-                and orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS)):
-            order = (Qt.SortOrder.DescendingOrder if COLUMNS[section].descending_first
-                     else Qt.SortOrder.AscendingOrder)
-            return order.value
-        return super().headerData(section, orientation, role)
-
     def data(self, index: ModelIndex, role: int = DISPLAY) -> Any:
         # Called for every role of every visible cell on each paint: cheap exits first.
         if role not in _ROLES or not index.isValid():
@@ -279,14 +256,3 @@ class LedgerModel(IdRows[LedgerRow], ColumnTableModel):
         if role == TOOLTIP:
             return _tooltip(row, column.key)
         return row  # ROW_ROLE
-
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort in SQL by ``column`` (selection kept by id)."""
-        if not 0 <= column < len(COLUMNS):
-            return
-        key = COLUMNS[column].key
-        descending = order == Qt.SortOrder.DescendingOrder
-        if (key, descending) == (self._sort, self._descending) and self._ids:
-            return
-        self._sort, self._descending = key, descending
-        self._reload_ids()

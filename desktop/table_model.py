@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QGuiApplication
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -42,6 +43,8 @@ class Column:
         title: the header text.
         align: the text alignment of its cells.
         sample: a typical widest value, for the default width.
+        descending_first: whether a first click on the header sorts descending
+            (dates, counts and money: the latest or largest first).
 
     """
 
@@ -49,6 +52,7 @@ class Column:
     title: str
     align: int = LEFT
     sample: str = ""
+    descending_first: bool = False
 
 
 class SimpleTableModel(QAbstractTableModel):
@@ -140,6 +144,67 @@ class ColumnTableModel(SimpleTableModel):
     def alignment(self, column: int) -> int:
         """Each column's own alignment."""
         return self._columns[column].align
+
+
+class SqlSortedModel(ColumnTableModel):
+    """A :class:`ColumnTableModel` whose rows are sorted in SQL by one column.
+
+    The subclass reads :attr:`sort_key` and :attr:`descending` when it queries its
+    ids and reloads them in ``_reload_ids()``; :meth:`sortable` says which columns
+    a header click may sort by (all by default).
+    """
+
+    def __init__(self, columns: Sequence[Column], parent: QObject | None = None, *,
+                 sort: str, descending: bool = False) -> None:
+        super().__init__(columns, parent)
+        self._sort = sort
+        self._descending = descending
+
+    def _reload_ids(self) -> None:  # pragma: no cover - per model
+        raise NotImplementedError
+
+    @property
+    def sort_key(self) -> str:
+        """The key of the column the rows are sorted by."""
+        return self._sort
+
+    @property
+    def descending(self) -> bool:
+        """Whether the rows are sorted descending."""
+        return self._descending
+
+    def sortable(self, column: int) -> bool:
+        """Whether a header click may sort by ``column``."""
+        return 0 <= column < len(self._columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Titles, alignment and tooltips; the order a first click sorts in."""
+        if (role == Qt.ItemDataRole.InitialSortOrderRole
+                and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self._columns)):
+            order = (Qt.SortOrder.DescendingOrder if self._columns[section].descending_first
+                     else Qt.SortOrder.AscendingOrder)
+            return order.value
+        return super().headerData(section, orientation, role)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort in SQL by ``column`` (selection kept by id); unsortable columns are ignored."""
+        if not self.sortable(column):
+            return
+        key = self._columns[column].key
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (key, descending) == (self._sort, self._descending) and self.rowCount():
+            return
+        self._sort, self._descending = key, descending
+        if QGuiApplication.instance() is None:  # a model without a GUI (tests, tools)
+            self._reload_ids()
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # a large list: ~0.4 s
+        try:
+            self._reload_ids()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
 
 
 def swap_rows(model: QAbstractItemModel, old_ids: Sequence[str], new_ids: Sequence[str],

@@ -421,7 +421,7 @@ class TraineePage(QWidget):
         if self.model.sortable(column):
             return
         header = self.table.horizontalHeader()
-        order = (Qt.SortOrder.DescendingOrder if self.model.sort_descending
+        order = (Qt.SortOrder.DescendingOrder if self.model.descending
                  else Qt.SortOrder.AscendingOrder)
         blocked = header.blockSignals(True)
         header.setSortIndicator(self.model.column_of(self.model.sort_key), order)
