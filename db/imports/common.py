@@ -8,6 +8,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import attrgetter
@@ -218,6 +219,29 @@ def new_ids(count: int) -> list[str]:
     """
     blob = os.urandom(16 * count).hex()
     return [blob[i:i + 32] for i in range(0, 32 * count, 32)]
+
+
+def save_workbook(wb: Any, path: Path, what: str) -> Path:
+    """Save an openpyxl workbook under a temporary name, then move it to ``path``.
+
+    A failed save leaves no half-written file; ``what`` names the file in the
+    Chinese message (错误行文件, 模板).
+
+    Raises:
+        KepuError: the file cannot be written (e.g. it is open in Excel/WPS).
+    """
+    tmp = path.with_name(path.name + ".part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise KepuError(f"无法写入{what}“{path}”：{err.strerror or err}"
+                        "（如该文件正在Excel/WPS中打开，请先关闭）") from err
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return path
 
 
 @contextlib.contextmanager

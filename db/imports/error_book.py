@@ -8,9 +8,7 @@ text, never as a formula, whatever it starts with.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -18,8 +16,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from db.errors import KepuError
-from db.imports.common import ImportPlan
+from db.imports.common import ImportPlan, save_workbook
 from db.imports.reader import Cell, SheetData, display_text
 
 ERROR_COLUMN = "错误说明"
@@ -104,15 +101,4 @@ def write_error_workbook(plan: ImportPlan, sheet: SheetData, path: str | Path) -
         ws.column_dimensions[get_column_letter(col + 1)].width = min(max(8, longest * 2 + 2), 40)
     ws.column_dimensions[get_column_letter(err_col)].width = 60
     ws.freeze_panes = "A2"
-    tmp = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise KepuError(f"无法写入错误行文件“{path}”：{err.strerror or err}"
-                        "（如该文件正在Excel/WPS中打开，请先关闭）") from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    return save_workbook(wb, path, "错误行文件")

@@ -9,8 +9,6 @@ own catalogs; a second sheet explains how to fill it in.
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from db.catalogs import all_catalogs, default_catalogs
 from db.errors import KepuError
+from db.imports.common import save_workbook
 
 INPUT_ROWS = 1000  # rows prepared with formats and drop-downs
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -155,18 +154,7 @@ def _write(path: str | Path, title: str, columns: Sequence[tuple[str, int, str, 
         if r == 1:
             cell.font = Font(bold=True, size=13)
     wb.active = 0
-    tmp = path.with_name(path.name + ".part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise KepuError(f"无法写入模板“{path}”：{err.strerror or err}"
-                        "（如该文件正在Excel/WPS中打开，请先关闭）") from err
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    return save_workbook(wb, path, "模板")
 
 
 def write_trainee_template(path: str | Path, choices: dict[str, list[str]] | None = None
