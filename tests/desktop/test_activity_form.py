@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, QSize, Qt, QUrl
-from PySide6.QtGui import QInputMethodEvent, QWheelEvent
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -40,7 +40,8 @@ from db.database import Database
 from db.errors import KepuError
 from db.models import Activity, AuditLog, Period, Site
 from db.offices import OfficeInfo
-from tests.desktop.helpers import drop_files
+from tests.desktop import helpers
+from tests.desktop.helpers import Boxes, drop_files
 from desktop.activity_form import (
     DEFAULT_SIZE,
     ActivityDialog,
@@ -59,20 +60,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese as an input method commits it.
-
-    (QTest.keyClicks only handles Latin-1; Chinese reaches a widget as a
-    QInputMethodEvent commit string from the IME.)
-    """
+    """helpers.type_text into what takes the focus (an editable combo's line edit)."""
     widget.setFocus()
-    target = QApplication.focusWidget() or widget  # an editable combo's line edit
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(target, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(target, event)
+    helpers.type_text(qtbot, QApplication.focusWidget() or widget, text)
 
 
 def retype(qtbot: Any, widget: QWidget, text: str) -> None:
@@ -93,22 +83,6 @@ class Questions:
     def _question(self, _parent: Any, title: str, *_args: Any) -> QMessageBox.StandardButton:
         self.asked.append(title)
         return self.answer
-
-
-class Boxes:
-    """Records QMessageBox warnings (errors shown by the worker) instead of showing them."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
-        for kind in ("information", "warning", "critical"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return QMessageBox.StandardButton.Ok
-
-        return record
 
 
 @pytest.fixture(autouse=True)
@@ -189,7 +163,6 @@ def saved_lecture(db: Database, office: OfficeInfo, **changes: Any) -> str:
     values.update(changes)
     return create_activity(db, office, ActivityInput(**values))
 
-
 # -- pure helpers -------------------------------------------------------------------
 
 
@@ -204,7 +177,6 @@ def test_money_and_hours_conversions() -> None:
     assert fen_to_yuan(0) == ""
     assert tenths(2.5) == 25
     assert tenths(0.1 + 0.2) == 3  # no float noise reaches the database
-
 
 # -- new activity ------------------------------------------------------------------
 
@@ -295,7 +267,6 @@ def test_tab_order_top_to_bottom(qtbot: Any, db: Database, office: OfficeInfo) -
         focused = QApplication.focusWidget()
         assert focused is widget or focused.focusProxy() is widget or (
             widget.parent() is focused), (focused, widget)
-
 
 # -- validation --------------------------------------------------------------------
 
@@ -413,7 +384,6 @@ def test_bad_money_is_shown_at_the_field(qtbot: Any, db: Database, office: Offic
     assert error(dialog, "spending_fen").startswith("经费请填写金额")
     assert activity_count(db) == 0
 
-
 # -- edit, duplicate ----------------------------------------------------------------
 
 
@@ -524,7 +494,6 @@ def test_wheel_does_not_change_unfocused_numbers(qtbot: Any, db: Database,
     assert spin.value() == 10
     assert not wheel.isAccepted()  # left to the scroll area
 
-
 # -- locked months --------------------------------------------------------------------
 
 
@@ -573,7 +542,6 @@ def test_new_activity_in_locked_month_shows_lock(qtbot: Any, db: Database,
         ctrl_s(qtbot, dialog)
     assert activity_count(db) == 1
 
-
 # -- cancel ----------------------------------------------------------------------------
 
 
@@ -597,7 +565,6 @@ def test_escape_with_changes_asks_first(qtbot: Any, db: Database, office: Office
     assert dialog.result() == QDialog.DialogCode.Rejected
     assert dialog.saved_id is None
     assert activity_count(db) == 0
-
 
 # -- evidence --------------------------------------------------------------------------
 
@@ -816,7 +783,6 @@ def test_locked_activity_evidence_can_only_be_opened(qtbot: Any, db: Database,
         assert len(list_attachments(s, activity_id=activity_id)) == 1
     qtbot.mouseClick(panel.open_button, Qt.MouseButton.LeftButton)
     assert len(opened) == 1 and opened[0].toLocalFile().endswith(".jpg")
-
 
 # -- looks -----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication
 
 from db.catalogs import KIND_LABELS, CatalogItem, add_entry, find_entry, list_catalog
 from db.database import Database
@@ -15,43 +15,19 @@ from db.models import Activity
 from db.offices import OfficeInfo
 from desktop import catalog_page
 from desktop.catalog_page import CatalogModel, CatalogPage, EntryDialog, load_rows
+from tests.desktop import helpers
+from tests.desktop.helpers import type_text
 
 # -- helpers ---------------------------------------------------------------------
 
 
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese as an input method commits it.
-
-    (QTest.keyClicks cannot type Chinese; it reaches a widget as an IME commit.)
-    """
-    from PySide6.QtGui import QInputMethodEvent
-
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
-
-
-class Boxes:
+class Boxes(helpers.Boxes):
     """Records message boxes and delete confirmations instead of showing them."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
+        super().__init__(monkeypatch)
         self.confirm_answer = True
-        for kind in ("information", "warning", "critical"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
         monkeypatch.setattr(catalog_page, "confirm", self._confirm)
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return QMessageBox.StandardButton.Ok
-
-        return record
 
     def _confirm(self, _parent: Any, text: str, _ok_text: str) -> bool:
         self.calls.append(("confirm", text))
@@ -121,7 +97,6 @@ def use_in_activity(db: Database, office: OfficeInfo, campaign: CatalogItem) -> 
                        campaign_id=campaign.id, start_date=dt.date(2025, 4, 2),
                        end_date=dt.date(2025, 4, 2), attend=90))
 
-
 # -- the model -------------------------------------------------------------------
 
 
@@ -149,7 +124,6 @@ def test_model_columns_and_texts(qtbot: Any, db: Database) -> None:
     model.set_rows("topic", load_rows(db, "topic"))
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert headers == ["名称", "统计代码", "类型", "使用次数", "状态"]
-
 
 # -- the page ----------------------------------------------------------------------
 

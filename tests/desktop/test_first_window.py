@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QInputMethodEvent
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QFileDialog,
-    QMessageBox,
     QWidget,
 )
 
@@ -34,41 +33,9 @@ from desktop.main_window import PAGES, MainWindow
 from desktop.messages import BUG_MESSAGE
 from desktop.overview_page import OverviewPage
 from desktop.worker import Cancelled, run_in_background
-
+from tests.desktop.helpers import Boxes, type_text
 
 # -- helpers ---------------------------------------------------------------------
-
-
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese as an input method commits it.
-
-    (QTest.keyClicks only handles Latin-1 characters; Chinese reaches a widget
-    as a QInputMethodEvent commit string from the IME.)
-    """
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
-
-
-class Boxes:
-    """Records QMessageBox static calls instead of showing modal boxes."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
-        for kind in ("information", "warning", "critical", "about"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return QMessageBox.StandardButton.Ok
-
-        return record
 
 
 @pytest.fixture
@@ -102,7 +69,6 @@ def add_records(db: Database) -> None:
         s.flush()
         s.add_all(Attendance(activity_id=course.id, trainee_id=p.id) for p in people)
 
-
 # -- application -----------------------------------------------------------------
 
 
@@ -111,7 +77,6 @@ def test_application_uses_bundled_font(qapp: QApplication) -> None:
     assert qapp.organizationName() == "kepu"
     assert qapp.font().family() == FONT_FAMILY
     assert QFont(FONT_FAMILY).exactMatch()
-
 
 # -- first run -------------------------------------------------------------------
 
@@ -248,7 +213,6 @@ def test_first_run_failure_leaves_nothing(qtbot: Any, db_path: Path, boxes: Boxe
     assert "simulated failure" in caplog.text
     assert not db_path.parent.exists()  # no file, no -wal/-shm, no new folder
 
-
 # -- what run_gui does before the main window -------------------------------------
 
 
@@ -343,7 +307,6 @@ def test_log_file_is_created_only_when_something_is_logged(tmp_path: Path) -> No
                 root.removeHandler(handler)
                 handler.close()
 
-
 # -- main window and overview ----------------------------------------------------
 
 
@@ -427,7 +390,6 @@ def test_window_geometry_is_restored(qtbot: Any, db: Database) -> None:
     second = MainWindow(db)
     qtbot.addWidget(second)
     assert second.size() == expected
-
 
 # -- worker ----------------------------------------------------------------------
 
@@ -521,7 +483,6 @@ def test_close_refused_while_job_runs(qtbot: Any, db: Database, boxes: Boxes) ->
     with qtbot.waitSignal(job.finished):
         pass
     assert window.close()
-
 
 
 def test_pages_with_unsaved_edits_can_keep_the_user(qtbot: Any, db: Database,

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog
 from sqlalchemy import func, select
 
 from db.activities import ActivityInput, create_activity
@@ -21,6 +21,7 @@ from db.models import Attendance, Trainee
 from db.offices import OfficeInfo
 from desktop import import_wizard
 from desktop.import_wizard import ImportWizard, column_letter
+from tests.desktop import helpers
 
 ID_WANG = make_id_number("350582", dt.date(1955, 3, 12), 2)
 ID_CHEN = make_id_number("350582", dt.date(1958, 11, 23), 3)
@@ -61,19 +62,10 @@ def make_training(db: Database, office: OfficeInfo) -> str:
         train_hours_x10=20))
 
 
-class Boxes:
+class Boxes(helpers.Boxes):
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
-        for kind in ("information", "warning", "critical"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
+        super().__init__(monkeypatch)
         monkeypatch.setattr(import_wizard, "show_summary", self._summary)
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return QMessageBox.StandardButton.Ok
-
-        return record
 
     def _summary(self, _parent: Any, text: str, folder: Path | None) -> None:
         self.calls.append(("summary", text))

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QColor, QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from sqlalchemy import func, insert, select
 
 from db.activities import ActivityInput, GroupShare, create_activity, get_activity
@@ -28,6 +28,7 @@ from desktop.ledger_model import (
     format_fen,
 )
 from desktop.ledger_page import EMPTY_TEXT, LedgerPage
+from tests.desktop.helpers import Boxes, type_text
 
 D = dt.date
 TODAY = D(2025, 9, 20)  # the page's "today" in these tests
@@ -119,38 +120,9 @@ def page(qtbot: Any, db: Database, office: OfficeInfo, sample: dict[str, str]) -
     return widget
 
 
-class Boxes:
-    """QMessageBox static calls recorded instead of shown; ``question`` answers ``answer``."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.answer = QMessageBox.StandardButton.Yes
-        for kind in ("information", "warning", "critical", "question"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return self.answer if kind == "question" else QMessageBox.StandardButton.Ok
-
-        return record
-
-
 @pytest.fixture
 def boxes(monkeypatch: pytest.MonkeyPatch) -> Boxes:
     return Boxes(monkeypatch)
-
-
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """ASCII as key clicks, Chinese committed as an input method does."""
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
 
 
 def select_title(page: LedgerPage, title: str) -> None:
@@ -158,7 +130,6 @@ def select_title(page: LedgerPage, title: str) -> None:
     page.view.setFocus()
     page.view.selectRow(row)
     assert page.current_id() == page.model.id_at(row)
-
 
 # -- formatting ----------------------------------------------------------------------------
 
@@ -171,7 +142,6 @@ def test_format_dates_and_money() -> None:
     assert format_fen(5) == "0.05"
     assert format_fen(150050) == "1,500.50"
     assert format_fen(123456789) == "1,234,567.89"
-
 
 # -- model ---------------------------------------------------------------------------------
 
@@ -242,7 +212,6 @@ def test_model_keeps_selection_by_id(qtbot: Any, page: LedgerPage,
     assert page.selected_ids() == [sample["consult"]]
     page.model.set_filter(LedgerFilter(village="坑口村"))
     assert page.selected_ids() == []
-
 
 # -- filters -------------------------------------------------------------------------------
 
@@ -381,7 +350,6 @@ def test_empty_states(qtbot: Any, db: Database, office: OfficeInfo) -> None:
     assert widget.empty_label.isHidden()
     assert titles(widget.model) == ["防范电信诈骗讲座"]
 
-
 # -- sorting ---------------------------------------------------------------------------------
 
 
@@ -421,7 +389,6 @@ def test_sort_by_header_click(qtbot: Any, page: LedgerPage, db: Database,
     assert again.model.sort_key == "title" and not again.model.descending
     assert again.view.horizontalHeader().sortIndicatorSection() == column_index("title")
     assert titles(again.model) == titles(page.model)
-
 
 # -- delete and undo ---------------------------------------------------------------------------
 
@@ -509,7 +476,6 @@ def test_delete_several_is_one_undo(qtbot: Any, page: LedgerPage, db: Database,
     page.undo_action.trigger()
     assert len(titles(page.model)) == 6
     assert sorted(page.selected_ids()) == sorted([sample["consult"], sample["5g"]])
-
 
 # -- the activity form -------------------------------------------------------------------------
 
@@ -601,7 +567,6 @@ def test_double_click_opens_the_form(qtbot: Any, page: LedgerPage,
     qtbot.mouseDClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert [k.get("activity_id") for k in opened] == [sample["exhibit"]]
 
-
 # -- keyboard, columns, settings -----------------------------------------------------------------
 
 
@@ -643,7 +608,6 @@ def test_columns_persist(qtbot: Any, db: Database, office: OfficeInfo,
     assert second.is_column_visible("groups")
     assert second.view.horizontalHeader().sectionSize(column_index("village")) == \
         second.default_width(column_index("village"))
-
 
 # -- many rows -------------------------------------------------------------------------------------
 

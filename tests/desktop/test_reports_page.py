@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -31,22 +31,9 @@ from desktop.reports_page import PlaceholderDialog, ProblemsDialog, ReopenDialog
 from reports.bundle import read_bundle, verify_bundle
 from reports.pdf_summary import write_summary_pdf
 from reports.report_data import build_report_data
+from tests.desktop.helpers import type_text
 
 TODAY = dt.date(2025, 10, 20)
-
-
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese committed as an input method does."""
-    from PySide6.QtGui import QInputMethodEvent
-
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
 
 
 class Dialogs:
@@ -137,7 +124,6 @@ def state(db: Database, office: OfficeInfo, month: str = "2025-09"):  # noqa: AN
     with db.session() as s:
         return month_state(s, office, month)
 
-
 # -- the list of periods -----------------------------------------------------------------
 
 
@@ -220,7 +206,6 @@ def test_header_fields_are_prefilled_from_the_office(demo: Database, office: Off
                       "report_date": TODAY}
     assert not page.full_ids_check.isChecked()
 
-
 # -- 上报 and 重新打开 ---------------------------------------------------------------------
 
 
@@ -292,7 +277,6 @@ def test_reopen_needs_a_reason(page: ReportsPage, demo: Database, office: Office
     assert page.title_label.text() == "金井镇2025年9月月报表（第1次修订）"
     assert page.submit_button.isEnabled() and page.submit_button.text() == "再次上报…"
     assert not page.reopen_button.isEnabled()
-
 
 # -- preview, print, export ----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 from PySide6.QtCore import QDate, QMimeData, Qt
-from PySide6.QtGui import QDragEnterEvent, QInputMethodEvent
+from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -37,26 +37,10 @@ from desktop import sites_page, targets_page
 from desktop.settings_page import SettingsPage
 from desktop.sites_page import SiteDialog, SitesModel, SitesPage
 from desktop.targets_page import TargetsModel, TargetsPage, figures_period
-from tests.desktop.helpers import drop_files
+from tests.desktop.helpers import drop_files, type_text
 from reports.figures import format_rate, format_value
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese as an input method commits it.
-
-    (QTest.keyClicks only handles Latin-1 characters and aborts on Chinese; Chinese
-    reaches a widget as a QInputMethodEvent commit string from the IME.)
-    """
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
 
 
 def replace_text(qtbot: Any, edit: QLineEdit, text: str) -> None:
@@ -111,7 +95,6 @@ def show(qtbot: Any, widget: QWidget) -> None:
 def targets(db: Database, office: OfficeInfo, year: int) -> dict[str, Decimal]:
     with db.session() as s:
         return {t.code: t.value for t in list_targets(s, office, year)}
-
 
 # -- 年度目标 ------------------------------------------------------------------------------
 
@@ -380,7 +363,6 @@ def test_ytd_and_rate_come_from_compute_figures(qtbot: Any, db: Database,
     assert page.index_of("act.count", TargetsModel.YTD).data() == str(figures["act.count"].ytd)
     assert page.index_of("site.科普e站.count", TargetsModel.TARGET).data() != ""
 
-
 # -- 科普阵地 ------------------------------------------------------------------------------
 
 
@@ -615,7 +597,6 @@ def test_filters_and_summary(qtbot: Any, db: Database, office: OfficeInfo,
     page.kind_filter.setCurrentIndex(page.kind_filter.findText("科普e站"))
     assert page.model.rowCount() == 3
     assert {page.model.index(r, SitesModel.CHECKLIST).data() for r in range(3)} == {"4/5", "5/5"}
-
 
 # -- 设置 ------------------------------------------------------------------------------------
 

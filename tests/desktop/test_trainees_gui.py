@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMessageBox, QWidget
 from sqlalchemy import func, select
 
@@ -25,47 +24,13 @@ from desktop.roster_dialog import RosterDialog
 from desktop.trainee_dialog import TraineeDialog
 from desktop.trainee_model import RosterModel, TraineeModel, format_hours, parse_hours
 from desktop.trainee_page import TraineePage
+from tests.desktop.helpers import Boxes, type_text
 
 ID_WANG = make_id_number("350582", dt.date(1955, 3, 12), 2)  # 女
 ID_CHEN = make_id_number("350582", dt.date(1958, 11, 23), 3)  # 男
 ID_LIN = make_id_number("350582", dt.date(1990, 6, 1), 5)  # 男
 
-
 # -- helpers ---------------------------------------------------------------------------
-
-
-def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
-    """Type like a user: ASCII as key clicks, Chinese as an input method commits it.
-
-    (QTest.keyClicks cannot type Chinese: it aborts the process.)
-    """
-    widget.setFocus()
-    for ch in text:
-        if ch.isascii():
-            qtbot.keyClicks(widget, ch)
-        else:
-            event = QInputMethodEvent()
-            event.setCommitString(ch)
-            QApplication.sendEvent(widget, event)
-
-
-class Boxes:
-    """Records QMessageBox static calls; ``question`` answers ``self.answer``."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
-        self.answer = QMessageBox.StandardButton.Yes
-        for kind in ("information", "warning", "critical", "question"):
-            monkeypatch.setattr(QMessageBox, kind, self._recorder(kind))
-
-    def _recorder(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            if kind == "question":
-                return self.answer
-            return QMessageBox.StandardButton.Ok
-
-        return record
 
 
 @pytest.fixture
@@ -125,7 +90,6 @@ def show(qtbot: Any, widget: QWidget) -> None:
     with qtbot.waitExposed(widget):
         widget.show()
 
-
 # -- plain helpers -----------------------------------------------------------------------
 
 
@@ -135,7 +99,6 @@ def test_hours_format_and_parse() -> None:
     assert parse_hours("２．５") == 25
     with pytest.raises(Exception, match="最多一位小数"):
         parse_hours("1.25")
-
 
 # -- TraineeDialog ---------------------------------------------------------------------
 
@@ -233,7 +196,6 @@ def test_edit_keeps_the_masked_number(qtbot: Any, db: Database, office: OfficeIn
     show(qtbot, again)
     qtbot.mouseClick(again.id_change_button, Qt.MouseButton.LeftButton)
     assert again.id_edit.text() == ID_WANG and not again.id_edit.isReadOnly()
-
 
 # -- TraineePage -------------------------------------------------------------------------
 
@@ -440,7 +402,6 @@ def test_register_model_on_demo_data(qtbot: Any, qtmodeltester: Any, db: Databas
     picker.set_search("村")
     assert picker.rowCount() == 50
     qtmodeltester.check(picker)
-
 
 # -- RosterDialog ------------------------------------------------------------------------
 
