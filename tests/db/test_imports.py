@@ -61,6 +61,7 @@ from db.models import Activity, Attendance, AuditLog, Period, Trainee
 from db.offices import OfficeInfo
 from db.periods import Period as ReportPeriod
 from db.trainees import TraineeInput, clean_trainee, create_trainee
+from tests.workbooks import ods_bytes
 
 D = dt.date
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -565,36 +566,8 @@ def test_xls_roster(db: Database, office: OfficeInfo, tmp_path: Path) -> None:
 
 
 def write_ods(path: Path, rows: list[list[object]]) -> Path:
-    """A minimal OpenDocument spreadsheet (what WPS / LibreOffice save), written by hand."""
-
-    def cell(value: object) -> str:
-        if value is None:
-            return "<table:table-cell/>"
-        if isinstance(value, float | int):
-            return (f'<table:table-cell office:value-type="float" office:value="{value}">'
-                    f"<text:p>{value}</text:p></table:table-cell>")
-        return ('<table:table-cell office:value-type="string">'
-                f"<text:p>{value}</text:p></table:table-cell>")
-
-    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
-                   for row in rows)
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
-               'office:version="1.2"><office:body><office:spreadsheet>'
-               f'<table:table table:name="花名册">{body}</table:table>'
-               "</office:spreadsheet></office:body></office:document-content>")
-    manifest = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-                'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-                'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
-                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-                '<manifest:file-entry manifest:full-path="content.xml" '
-                'manifest:media-type="text/xml"/></manifest:manifest>')
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    """A minimal OpenDocument spreadsheet (what WPS / LibreOffice save)."""
+    path.write_bytes(ods_bytes(rows))
     return path
 
 

@@ -25,7 +25,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +61,7 @@ from db.imports import (
 )
 from db.imports.reader import SUPPORTED
 from db.offices import OfficeInfo, create_office, get_office
+from tests.workbooks import ods_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -170,40 +170,9 @@ def xls_bytes() -> bytes:
     return buf.getvalue()
 
 
-MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-            'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-            'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
-            'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
-            '<manifest:file-entry manifest:full-path="content.xml" '
-            'manifest:media-type="text/xml"/></manifest:manifest>')
 
 
-def ods_bytes() -> bytes:
-    def cell(value: object) -> str:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return (f'<table:table-cell office:value-type="float" office:value="{value}">'
-                    f"<text:p>{value}</text:p></table:table-cell>")
-        return ('<table:table-cell office:value-type="string">'
-                f"<text:p>{value}</text:p></table:table-cell>")
-
-    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>"
-                   for row in ROSTER)
-    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
-    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
-               'office:version="1.2"><office:body><office:spreadsheet>'
-               f'<table:table table:name="花名册">{body}</table:table>'
-               "</office:spreadsheet></office:body></office:document-content>")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("META-INF/manifest.xml", MANIFEST, compress_type=zipfile.ZIP_DEFLATED)
-        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
-
-
-GOOD: dict[str, bytes] = {".xlsx": xlsx_bytes(), ".xls": xls_bytes(), ".ods": ods_bytes()}
+GOOD: dict[str, bytes] = {".xlsx": xlsx_bytes(), ".xls": xls_bytes(), ".ods": ods_bytes(ROSTER)}
 GOOD[".xlsm"] = GOOD[".xlsx"]
 
 
