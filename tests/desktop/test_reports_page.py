@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -31,34 +31,27 @@ from desktop.reports_page import PlaceholderDialog, ProblemsDialog, ReopenDialog
 from reports.bundle import read_bundle, verify_bundle
 from reports.pdf_summary import write_summary_pdf
 from reports.report_data import build_report_data
+from tests.desktop import helpers
 from tests.desktop.helpers import type_text
 
 TODAY = dt.date(2025, 10, 20)
 
 
-class Dialogs:
+class Dialogs(helpers.Boxes):
     """Stands in for message boxes, confirmations and file dialogs."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.calls: list[tuple[str, str]] = []
+        super().__init__(monkeypatch)
         self.confirm_answer = True
         self.save_name = ""
         self.open_name = ""
         self.folder = ""
         self.save_defaults: list[str] = []
-        for kind in ("information", "warning", "critical"):
-            monkeypatch.setattr(QMessageBox, kind, self._box(kind))
         monkeypatch.setattr(reports_page, "confirm", self._confirm)
         monkeypatch.setattr(reports_page, "show_done", self._done)
         monkeypatch.setattr(QFileDialog, "getSaveFileName", self._save)
         monkeypatch.setattr(QFileDialog, "getOpenFileName", self._open)
         monkeypatch.setattr(QFileDialog, "getExistingDirectory", self._dir)
-
-    def _box(self, kind: str) -> Any:
-        def record(_parent: Any, _title: str, text: str, *_args: Any) -> Any:
-            self.calls.append((kind, text))
-            return QMessageBox.StandardButton.Ok
-        return record
 
     def _confirm(self, _parent: Any, _title: str, text: str, _ok: str) -> bool:
         self.calls.append(("confirm", text))
