@@ -256,12 +256,13 @@ class RowSink:
 
     Where openpyxl's stream allows it (no lxml), rows are written as XML text:
     the first row goes through openpyxl's row generator, which hands over the
-    sheet's XML stream; later rows go straight to that stream, in batches, with
-    each column's text cells built once per distinct value (titles, places and
-    categories repeat down a roster). The batch is flushed when the sheet is closed.
+    sheet's XML stream; later rows go straight to that stream. Each column's
+    distinct values are turned into XML once, as the piece between two row
+    numbers: a cell's XML after its ``r="B`` and the next cell's ``<c r="C``. A
+    row is then one ``str.join`` of those pieces with its number as the
+    separator — no string is built per cell, and a 60 000-row roster written
+    with :meth:`append_rows` takes a fraction of a cell-by-cell writer's time.
     """
-
-    BATCH = 256  # rows of XML text per write to the sheet's stream
 
     def __init__(self, ws: Any, *, raw: bool | None = None) -> None:
         self.ws = ws
@@ -272,55 +273,42 @@ class RowSink:
         self._openpyxl_write_row = ws._writer.write_row
         ws._writer.write_row = self._write_row
         self._raw = raw
-        self._styles_seen: Sequence[int] | None = None
-        self._open: list[str] = []
-        self._attrs: list[str] = []
-        self._texts: list[dict[Any, str]] = []  # per column: value → cell XML after the row number
-        self._pieces_for: Sequence[int] | None = None  # append_rows' own per-column XML
+        self._pieces_for: Sequence[int] | None = None  # the styles the pieces below are for
         self._piece_parts: list[tuple[str, str]] = []
-        self._pieces: list[dict[Any, str]] = []
+        self._pieces: list[dict[Any, str]] = []  # per column: value → its XML piece
         self._heads: dict[float | None, str] = {}
         self._first_open = ""
         self._cell = _Cell(ws)
         self._cell.has_style = True
         self._write: Callable[[str], Any] | None = None  # the sheet's XML stream, once known
-        self._pending: list[str] = []
-        openpyxl_close = ws.close
-
-        def close() -> None:  # rows still in the batch go out before </sheetData>
-            self.flush()
-            openpyxl_close()
-
-        ws.close = close
 
     def append(self, values: Sequence[CellValue], styles: Sequence[int],
                height: float | None = None) -> None:
         """Write one row; ``styles`` holds one style id per value."""
         self.rows += 1
         if self._write is not None:
-            pending = self._pending
-            pending.append(self._row_xml(self.rows, values, styles, height))
-            if len(pending) >= self.BATCH:
-                self.flush()
-            return
-        self.ws.append((values, styles, height))
+            self._write(self._rows_xml(self.rows, [values], styles, [height]))
+        else:
+            self.ws.append((values, styles, height))
 
     def append_rows(self, rows: Sequence[Sequence[CellValue]], styles: Sequence[int],
                     heights: Sequence[float | None]) -> None:
         """Write many rows of the same ``styles`` (a detail sheet's body), one height each.
 
-        Once rows go to the stream as XML text, each column's distinct values are turned
-        into XML once, as the piece between two row numbers: a cell's XML after its
-        ``r="B`` and the next cell's ``<c r="C``. A row is then one ``str.join`` of
-        those pieces with its number as the separator — no string is built per cell.
-        For a 60 000-row roster that is several times quicker than :meth:`append`.
-        The XML is the same, but for a number written as another equal one (1 for 1.0).
+        The XML is what :meth:`append` writes row by row, but for a number written
+        as another equal one (1 for 1.0).
         """
         if self._write is None or not rows:  # openpyxl's own writer, or nothing to do
             for row, height in zip(rows, heights, strict=True):
                 self.append(row, styles, height)
             return
-        self.flush()  # rows appended one by one come first
+        first = self.rows + 1
+        self.rows += len(rows)
+        self._write(self._rows_xml(first, rows, styles, heights))
+
+    def _rows_xml(self, first: int, rows: Sequence[Sequence[CellValue]], styles: Sequence[int],
+                  heights: Sequence[float | None]) -> str:
+        """The XML of ``rows``, numbered from ``first``."""
         if styles is not self._pieces_for:
             self._pieces_for = styles
             opening = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
@@ -329,8 +317,6 @@ class RowSink:
             self._pieces = [{} for _ in styles]
             self._heads = {None: f'">{opening[0]}'}  # height → what follows the row number
             self._first_open = opening[0]
-        first = self.rows + 1
-        self.rows += len(rows)
         columns = []
         for values, known, (attrs, after) in zip(zip(*rows, strict=True), self._pieces,
                                                  self._piece_parts, strict=True):
@@ -341,17 +327,10 @@ class RowSink:
         heads = self._heads
         for height in set(heights).difference(heads):
             heads[height] = f'" ht="{height}" customHeight="1">{self._first_open}'
-        self._write("".join([
+        return "".join([
             str(number).join(parts) for number, parts in zip(
                 range(first, first + len(rows)),
-                zip(repeat('<row r="'), map(heads.__getitem__, heights), *columns))]))
-
-    def flush(self) -> None:
-        """Write the batched rows to the sheet's stream."""
-        if self._pending:
-            assert self._write is not None
-            self._write("".join(self._pending))
-            self._pending.clear()
+                zip(repeat('<row r="'), map(heads.__getitem__, heights), *columns))])
 
     def _write_row(self, xf: Any, row: tuple[Sequence[CellValue], Sequence[int], float | None],
                    row_idx: int) -> None:
@@ -359,57 +338,13 @@ class RowSink:
         if self._raw is None:
             self._raw = RAW_ROWS and not LXML and callable(getattr(xf, "_file", None))
         if self._raw:
-            xf._file(self._row_xml(row_idx, values, styles, height))
+            xf._file(self._rows_xml(row_idx, [values], styles, [height]))
             if row_idx == self.rows:  # numbering agrees: later rows may skip openpyxl
                 self._write = xf._file
         else:
             if height:
                 self.ws.row_dimensions[row_idx].height = height
             self._openpyxl_write_row(xf, self._cells(row_idx, values, styles), row_idx)
-
-    def _row_xml(self, row_idx: int, values: Sequence[CellValue], styles: Sequence[int],
-                 height: float | None) -> str:
-        if styles is not self._styles_seen:  # per-column XML pieces, reused row after row
-            self._styles_seen = styles
-            self._open = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
-            self._attrs = [f'" s="{s}"' for s in styles]
-            self._texts = [{} for _ in styles]
-        r = str(row_idx)
-        out = [f'<row r="{r}" ht="{height}" customHeight="1">' if height else f'<row r="{r}">']
-        add = out.append
-        opens, attrs, texts = self._open, self._attrs, self._texts
-        for i, v in enumerate(values):
-            tv = type(v)
-            if tv is int or tv is float:
-                add(f'{opens[i]}{r}{attrs[i]} t="n"><v>{v!r}</v></c>')
-                continue
-            if v is None:
-                add(f"{opens[i]}{r}{attrs[i]}/>")
-                continue
-            known = texts[i]
-            tail = known.get(v)
-            if tail is None:
-                tail = known[v] = self._cell_tail(v, attrs[i])
-            add(opens[i])
-            add(r)
-            add(tail)
-        add("</row>")
-        return "".join(out)
-
-    @staticmethod
-    def _cell_tail(v: Any, attrs: str) -> str:  # see also _any_tail
-        """A cell's XML after its row number: ``" s="3" t="inlineStr">…</c>``."""
-        if isinstance(v, str):
-            if not v:
-                return f"{attrs}/>"
-            space = ""
-            if _NEEDS_WORK.search(v) or len(v) > MAX_CELL_TEXT:
-                v = clean_text(v)
-                if v and (v[0].isspace() or v[-1].isspace()):
-                    space = ' xml:space="preserve"'
-                v = _escape(v)
-            return f'{attrs} t="inlineStr"><is><t{space}>{v}</t></is></c>'
-        return f'{attrs} t="n"><v>{_number(v)!r}</v></c>'
 
     def _cells(self, row_idx: int, values: Sequence[CellValue],
                styles: Sequence[int]) -> Iterable[Cell]:
@@ -437,13 +372,23 @@ class RowSink:
 
 
 def _any_tail(value: Any, attrs: str) -> str:
-    """A cell's XML after its row number, for any value (what _row_xml writes)."""
+    """A cell's XML after its row number: ``" s="3" t="inlineStr">…</c>``."""
     kind = type(value)
     if kind is int or kind is float:
         return f'{attrs} t="n"><v>{value!r}</v></c>'
     if value is None:
         return f"{attrs}/>"
-    return RowSink._cell_tail(value, attrs)
+    if isinstance(value, str):
+        if not value:
+            return f"{attrs}/>"
+        space = ""
+        if _NEEDS_WORK.search(value) or len(value) > MAX_CELL_TEXT:
+            value = clean_text(value)
+            if value and (value[0].isspace() or value[-1].isspace()):
+                space = ' xml:space="preserve"'
+            value = _escape(value)
+        return f'{attrs} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+    return f'{attrs} t="n"><v>{_number(value)!r}</v></c>'
 
 
 def _pieces(values: set[Any], attrs: str, after: str) -> dict[Any, str]:

@@ -344,7 +344,8 @@ def test_fallback_cell_writer_gives_the_same_file_content(
 
 
 def test_rows_in_bulk_give_the_same_xml_as_one_by_one() -> None:
-    """RowSink.append_rows (column at a time) writes what _row_xml writes per row."""
+    """RowSink.append_rows (a column at a time, rows joined from per-value pieces) writes
+    the XML of each cell one after the other, whether rows come in batches or alone."""
     from decimal import Decimal
 
     texts = [*TRICKY_TITLES, "", "一\n 二", "尾随换行\n", "\x07响铃", "坑口村", "坑口村",
@@ -357,14 +358,23 @@ def test_rows_in_bulk_give_the_same_xml_as_one_by_one() -> None:
     class Stream(xlsx_style.RowSink):
         def __init__(self) -> None:  # only what the XML writers use
             self._letters = [f"{c}" for c in "ABCDEFGHIJ"]
-            self._styles_seen = self._pieces_for = None
-            self.rows, self._pending, self.out = 2, [], []
+            self._pieces_for = None
+            self.rows, self.out = 2, []
             self._write = self.out.append
 
     heights = xlsx_style.RowHeights([10] * 7, [1, 6])
+
+    def row_xml(number: int, row: tuple, height: float | None) -> str:
+        tall = f' ht="{height}" customHeight="1"' if height else ""
+        return (f'<row r="{number}"{tall}>' + "".join(
+            f'<c r="{"ABCDEFG"[i]}{number}' + xlsx_style._any_tail(v, f'" s="{styles[i]}"')
+            for i, v in enumerate(row)) + "</row>")
+
+    expected = "".join(row_xml(i, row, heights(row)) for i, row in enumerate(rows, 3))
     one = Stream()
-    expected = "".join(one._row_xml(i, row, styles, heights(row))
-                       for i, row in enumerate(rows, 3))
+    for row in rows:
+        one.append(row, styles, heights(row))
+    assert "".join(one.out) == expected
     bulk = Stream()
     bulk.append_rows(rows[:50], styles, heights.many(rows[:50]))
     bulk.append_rows(rows[50:], styles, heights.many(rows[50:]))
