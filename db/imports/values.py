@@ -12,6 +12,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from db.activities import MAX_NUMBER  # the same bound as the activity form
 from db.errors import ValidationError
 from db.imports.reader import Cell, display_text
 
@@ -28,9 +29,6 @@ _APPROX = re.compile(r"^(大约|共计|合计|累计|超过|约|近|共|计|逾|
 _APPROX_TAIL = re.compile(r"(余|多|以上|左右)$")
 _UNITS = re.compile(r"(人次|人|次|份|篇|个|场|期|名|位|余份|册|张)$")
 _NONE = {"", "-", "—", "－", "/", "无", "0", "不适用", "——"}
-# A count, an amount in 分 or tenths of an hour this large is a typing error; it would
-# also overflow SQLite's 64-bit INTEGER when saved.
-MAX_NUMBER = 10**12
 
 
 def _too_big(label: str, raw: Cell) -> ValidationError:
