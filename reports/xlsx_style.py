@@ -38,6 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
+from db.concurrency import quick_handoffs
 from db.errors import KepuError
 
 Progress = Callable[[int, str], None]
@@ -569,10 +570,12 @@ def save_workbook_while(wb: Workbook, path: Path, work: Callable[[], T]) -> T:
     """Save ``wb`` on a helper thread while ``work()`` runs on this one; returns its result.
 
     Saving is mostly deflate, which runs without the GIL (see :class:`_Archive`), so
-    Python work such as drawing a PDF goes on meanwhile. Both have finished when this
+    Python work such as drawing a PDF goes on meanwhile; the GIL changes hands often
+    meanwhile (:func:`~db.concurrency.quick_handoffs`), or the save would wait for
+    it longer than it deflates. Both have finished when this
     returns or raises; an error of ``work`` wins over one of the save.
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="kepu-save") as pool:
+    with quick_handoffs(), ThreadPoolExecutor(1, thread_name_prefix="kepu-save") as pool:
         saving = pool.submit(save_workbook, wb, path)
         try:
             result = work()
