@@ -11,9 +11,7 @@ column header row repeated on every page, frozen panes, thin borders, 宋体.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import count, islice
-from operator import attrgetter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -345,8 +343,9 @@ def _widths(columns: Sequence[_Col], records: Sequence[Any]) -> list[float]:
 
 def _detail_sheet(wb: Workbook, book: StyleBook, *, name: str, title: str,
                   columns: Sequence[_Col], records: Sequence[Any],
-                  rows: Iterable[Sequence[CellValue]], step: Callable[[int, int], None],
+                  values: Sequence[Sequence[CellValue]], step: Callable[[int, int], None],
                   empty: str) -> None:
+    """A sheet of one row per record; ``values[c][i]`` is column c of record i."""
     styles = _detail_styles(book)
     ws = wb.create_sheet(name)
     ncols = len(columns)
@@ -363,24 +362,16 @@ def _detail_sheet(wb: Workbook, book: StyleBook, *, name: str, title: str,
     height = xs.RowHeights(widths, [i for i, c in enumerate(columns) if c.style == "text"])
     row_styles = [styles[c.style] for c in columns]
     total = len(records)
-    done = 0
-    for batch in _batched(rows, PROGRESS_EVERY):
-        sink.append_rows(batch, row_styles, height.many(batch))
-        done += len(batch)
-        step(done, total)
+    for start in range(0, total, PROGRESS_EVERY):
+        batch = [column[start:start + PROGRESS_EVERY] for column in values]
+        sink.append_columns(batch, row_styles, height.of_columns(batch))
+        step(min(start + PROGRESS_EVERY, total), total)
     if total:
         ws.auto_filter.ref = f"A2:{last}{total + 2}"
     else:
         sink.append([empty] + [None] * (ncols - 1), [styles["center"]] * ncols, height=24)
         ws.merged_cells.add(f"A3:{last}3")
     step(total, total)
-
-
-def _batched(rows: Iterable[Sequence[CellValue]], size: int) -> Iterator[list[Sequence[CellValue]]]:
-    """Lists of ``size`` rows (the last one shorter); itertools.batched needs Python 3.12."""
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def _activity_sheet(wb: Workbook, book: StyleBook, data: ReportData,
@@ -391,26 +382,33 @@ def _activity_sheet(wb: Workbook, book: StyleBook, data: ReportData,
         wb, book, name=SHEET_ACTIVITIES,
         title=f"{h.office_name}{h.period_label}科普活动明细",
         columns=ACTIVITY_COLUMNS, records=acts,
-        rows=(activity_row(i, a) for i, a in enumerate(acts, 1)), step=step,
-        empty="本期没有科普活动记录")
+        values=_transposed([activity_row(i, a) for i, a in enumerate(acts, 1)],
+                           len(ACTIVITY_COLUMNS)),
+        step=step, empty="本期没有科普活动记录")
 
 
-def roster_rows(data: ReportData) -> Iterator[tuple[CellValue, ...]]:
-    """培训花名册 rows: 身份证号 and phone as the export shows them (masked by default)."""
+def _transposed(rows: Sequence[Sequence[CellValue]], width: int) -> list[Sequence[CellValue]]:
+    """Rows as columns (``width`` empty ones for no rows)."""
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def roster_columns(data: ReportData) -> list[Sequence[CellValue]]:
+    """培训花名册 columns (ROSTER_COLUMNS): 身份证号 and phone as the export shows them
+    (masked by default)."""
     roster = data.roster
     # masking validates the number: once per person, not per row
     ids = {n: data.id_text(r) for n, r in {r.id_number: r for r in roster}.items()}
     phones = {p: data.phone_text(r) for p, r in {r.phone: r for r in roster}.items()}
     hours = {h: _hours(h) for h in {r.hours_x10 for r in roster}}
 
-    def column(field: str, shown: dict[Any, CellValue] | None = None) -> Iterator[Any]:
+    def column(field: str, shown: dict[Any, CellValue] | None = None) -> list[Any]:
         values = map(attrgetter(field), roster)  # C loops: a large month has 60 000 rows
-        return values if shown is None else map(shown.__getitem__, values)
+        return list(values if shown is None else map(shown.__getitem__, values))
 
-    return zip(count(1), column("training"), column("start_date"), column("name"),
-               column("gender"), column("id_number", ids), column("birth_date"),
-               column("category"), column("village"), column("phone", phones),
-               column("employer"), column("hours_x10", hours))
+    return [range(1, len(roster) + 1), column("training"), column("start_date"),
+            column("name"), column("gender"), column("id_number", ids), column("birth_date"),
+            column("category"), column("village"), column("phone", phones),
+            column("employer"), column("hours_x10", hours)]
 
 
 def _roster_sheet(wb: Workbook, book: StyleBook, data: ReportData,
@@ -421,5 +419,5 @@ def _roster_sheet(wb: Workbook, book: StyleBook, data: ReportData,
     _detail_sheet(
         wb, book, name=SHEET_ROSTER,
         title=f"{h.office_name}{h.period_label}培训花名册{masked}",
-        columns=ROSTER_COLUMNS, records=roster, rows=roster_rows(data), step=step,
+        columns=ROSTER_COLUMNS, records=roster, values=roster_columns(data), step=step,
         empty="本期没有培训花名册记录")

@@ -152,11 +152,13 @@ class RowHeights:
             return None
         return min(MAX_ROW_HEIGHT, lines * self._line + self._extra)
 
-    def many(self, rows: Sequence[Sequence[CellValue]]) -> list[float | None]:
-        """``[self(row) for row in rows]``, a column at a time (each distinct text once)."""
+    def of_columns(self, columns: Sequence[Sequence[CellValue]]) -> list[float | None]:
+        """The height of each row of rows given a column at a time (``columns[c][i]``),
+        as ``__call__`` gives for one row; each distinct text is measured once.
+        """
+        rows = len(columns[0]) if columns else 0
         if not rows:
             return []
-        columns = list(zip(*rows, strict=True))
         counts = []
         for i, width, room, cache in self._cols:
             values = columns[i]
@@ -167,7 +169,7 @@ class RowHeights:
             if wrapping:
                 counts.append(map(wrapping.get, values, repeat(1)))
         if not counts:
-            return [None] * len(rows)
+            return [None] * rows
         line, extra = self._line, self._extra
         return [None if n == 1 else min(MAX_ROW_HEIGHT, n * line + extra)
                 for n in (map(max, zip(*counts)) if len(counts) > 1 else counts[0])]
@@ -262,7 +264,7 @@ class RowSink:
     numbers: a cell's XML after its ``r="B`` and the next cell's ``<c r="C``. A
     row is then one ``str.join`` of those pieces with its number as the
     separator — no string is built per cell, and a 60 000-row roster written
-    with :meth:`append_rows` takes a fraction of a cell-by-cell writer's time.
+    with :meth:`append_columns` takes a fraction of a cell-by-cell writer's time.
     """
 
     def __init__(self, ws: Any, *, raw: bool | None = None) -> None:
@@ -288,28 +290,29 @@ class RowSink:
         """Write one row; ``styles`` holds one style id per value."""
         self.rows += 1
         if self._write is not None:
-            self._write(self._rows_xml(self.rows, [values], styles, [height]))
+            self._write(self._rows_xml(self.rows, [(v,) for v in values], styles, [height]))
         else:
             self.ws.append((values, styles, height))
 
-    def append_rows(self, rows: Sequence[Sequence[CellValue]], styles: Sequence[int],
-                    heights: Sequence[float | None]) -> None:
-        """Write many rows of the same ``styles`` (a detail sheet's body), one height each.
+    def append_columns(self, columns: Sequence[Sequence[CellValue]], styles: Sequence[int],
+                       heights: Sequence[float | None]) -> None:
+        """Write ``len(heights)`` rows of the same ``styles`` (a detail sheet's body),
+        given a column at a time: ``columns[c][i]`` is the value of row i, column c.
 
         The XML is what :meth:`append` writes row by row, but for a number written
         as another equal one (1 for 1.0).
         """
-        if self._write is None or not rows:  # openpyxl's own writer, or nothing to do
-            for row, height in zip(rows, heights, strict=True):
+        if self._write is None or not heights:  # openpyxl's own writer, or nothing to do
+            for row, height in zip(zip(*columns, strict=True), heights, strict=True):
                 self.append(row, styles, height)
             return
         first = self.rows + 1
-        self.rows += len(rows)
-        self._write(self._rows_xml(first, rows, styles, heights))
+        self.rows += len(heights)
+        self._write(self._rows_xml(first, columns, styles, heights))
 
-    def _rows_xml(self, first: int, rows: Sequence[Sequence[CellValue]], styles: Sequence[int],
-                  heights: Sequence[float | None]) -> str:
-        """The XML of ``rows``, numbered from ``first``."""
+    def _rows_xml(self, first: int, columns: Sequence[Sequence[CellValue]],
+                  styles: Sequence[int], heights: Sequence[float | None]) -> str:
+        """The XML of ``len(heights)`` rows given by ``columns``, numbered from ``first``."""
         if styles is not self._pieces_for:
             self._pieces_for = styles
             opening = [f'<c r="{self._letters[i]}' for i in range(len(styles))]
@@ -318,20 +321,20 @@ class RowSink:
             self._pieces = [{} for _ in styles]
             self._heads = {None: f'">{opening[0]}'}  # height → what follows the row number
             self._first_open = opening[0]
-        columns = []
-        for values, known, (attrs, after) in zip(zip(*rows, strict=True), self._pieces,
-                                                 self._piece_parts, strict=True):
+        pieces = []
+        for values, known, (attrs, after) in zip(columns, self._pieces, self._piece_parts,
+                                                 strict=True):
             new = set(values).difference(known)
             if new:
                 known.update(_pieces(new, attrs, after))
-            columns.append(map(known.__getitem__, values))
+            pieces.append(map(known.__getitem__, values))
         heads = self._heads
         for height in set(heights).difference(heads):
             heads[height] = f'" ht="{height}" customHeight="1">{self._first_open}'
         return "".join([
             str(number).join(parts) for number, parts in zip(
-                range(first, first + len(rows)),
-                zip(repeat('<row r="'), map(heads.__getitem__, heights), *columns))])
+                range(first, first + len(heights)),
+                zip(repeat('<row r="'), map(heads.__getitem__, heights), *pieces))])
 
     def _write_row(self, xf: Any, row: tuple[Sequence[CellValue], Sequence[int], float | None],
                    row_idx: int) -> None:
@@ -339,7 +342,7 @@ class RowSink:
         if self._raw is None:
             self._raw = RAW_ROWS and not LXML and callable(getattr(xf, "_file", None))
         if self._raw:
-            xf._file(self._rows_xml(row_idx, [values], styles, [height]))
+            xf._file(self._rows_xml(row_idx, [(v,) for v in values], styles, [height]))
             if row_idx == self.rows:  # numbering agrees: later rows may skip openpyxl
                 self._write = xf._file
         else:

@@ -344,8 +344,8 @@ def test_fallback_cell_writer_gives_the_same_file_content(
 
 
 def test_rows_in_bulk_give_the_same_xml_as_one_by_one() -> None:
-    """RowSink.append_rows (a column at a time, rows joined from per-value pieces) writes
-    the XML of each cell one after the other, whether rows come in batches or alone."""
+    """RowSink.append_columns (rows joined from per-value pieces) writes the XML of each
+    cell one after the other, whether rows come in batches of columns or alone."""
     from decimal import Decimal
 
     texts = [*TRICKY_TITLES, "", "一\n 二", "尾随换行\n", "\x07响铃", "坑口村", "坑口村",
@@ -376,26 +376,28 @@ def test_rows_in_bulk_give_the_same_xml_as_one_by_one() -> None:
         one.append(row, styles, heights(row))
     assert "".join(one.out) == expected
     bulk = Stream()
-    bulk.append_rows(rows[:50], styles, heights.many(rows[:50]))
-    bulk.append_rows(rows[50:], styles, heights.many(rows[50:]))
+    for part in (rows[:50], rows[50:]):
+        columns = list(zip(*part))
+        bulk.append_columns(columns, styles, heights.of_columns(columns))
     assert "".join(bulk.out) == expected
     assert bulk.rows == 2 + len(rows)
-    assert heights.many(rows) == [heights(row) for row in rows]
-    assert any(h for h in heights.many(rows)) and heights.many([]) == []
+    every = list(zip(*rows))
+    assert heights.of_columns(every) == [heights(row) for row in rows]
+    assert any(h for h in heights.of_columns(every))
+    assert heights.of_columns([]) == [] and heights.of_columns([(), ()]) == []
 
 
 # --- failures ----------------------------------------------------------------------------
 def test_failed_write_leaves_no_file(data: ReportData, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    real_rows = excel.roster_rows
+    real_append = xlsx_style.RowSink.append_columns
 
-    def broken(d: ReportData) -> Iterator[tuple]:
-        for i, row in enumerate(real_rows(d)):
-            if i == 50:
-                raise RuntimeError("disk on fire")
-            yield row
+    def broken(sink: xlsx_style.RowSink, *args: object) -> None:
+        if sink.ws.title == excel.SHEET_ROSTER:  # the activity sheet is already written
+            raise RuntimeError("disk on fire")
+        real_append(sink, *args)
 
-    monkeypatch.setattr(excel, "roster_rows", broken)
+    monkeypatch.setattr(xlsx_style.RowSink, "append_columns", broken)
     leftovers = set(_writer.ALL_TEMP_FILES)
     folder = tmp_path / "out"
     folder.mkdir()
