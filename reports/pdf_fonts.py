@@ -167,9 +167,11 @@ def _load(name: str) -> ttfonts.TTFont:
             return font
         _patch_reportlab()
         file, index = FONT_FILES[name]
-        try:
-            font = pdfmetrics.getFont(name)  # registered earlier by someone else
-        except KeyError:
+        # Registered earlier by someone else? (Not getFont on a new name: it searches
+        # every Type 1 font folder for an .afm first, a quarter of a second each.)
+        if name in pdfmetrics.getRegisteredFontNames():
+            font = pdfmetrics.getFont(name)
+        else:
             font = ttfonts.TTFont(name, font_source(file), subfontIndex=index)
             pdfmetrics.registerFont(font)
             # No bold or italic faces: <b>/<i> in a Paragraph keep the same face.
