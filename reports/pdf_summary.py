@@ -434,7 +434,7 @@ _ACT_WIDTHS = (*_ACT_WIDTHS[:2], FRAME_WIDTH - sum(_ACT_WIDTHS), *_ACT_WIDTHS[3:
 
 def _cell(text: str, style: ParagraphStyle, width: float, ts: Typesetter,
           record: str) -> str | Paragraph:
-    """A cell of user text: plain (possibly multi-line) text, which Table draws fast,
+    """A cell of user text: plain (possibly multi-line) text, which GridRows draws fast,
     or a Paragraph when it needs a fallback face for a rare character.
     """
     if needs_fallback(text, style.fontName):
