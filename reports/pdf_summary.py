@@ -22,7 +22,7 @@ import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -516,67 +516,66 @@ class GridRows(Flowable):
 
     def draw(self) -> None:
         canv = self.canv
-        width, top = self.width, self.height
-        cols = self._columns
-        lefts = list(accumulate((c.width for c in cols), initial=0.0))
-        bounds = [top]  # the y of every horizontal rule, top down
+        lefts = list(accumulate((c.width for c in self._columns), initial=0.0))
+        rules = [self.height]  # the y of every horizontal rule, top down
         if self._show_head:
+            rules.append(self.height - self._head_height)
             canv.setFillColor(HEAD_BG)
-            canv.rect(0, top - self._head_height, width, self._head_height, stroke=0, fill=1)
+            canv.rect(0, rules[1], self.width, self._head_height, stroke=0, fill=1)
             canv.setFillColor(colors.black)
-            bounds.append(top - self._head_height)
         for h in self._heights:
-            bounds.append(bounds[-1] - h)
+            rules.append(rules[-1] - h)
+        rows: list[tuple[Sequence[str | Paragraph], Sequence[_Column]]] = [
+            (row, self._columns) for row in self._rows]
+        if self._show_head:
+            head_style = [_Column(c.width, SANS, CELL.fontSize, CELL.leading, "CENTER")
+                          for c in self._columns]
+            rows.insert(0, (self._head, head_style))
+        self._draw_cells(rows, lefts, rules)
+        canv.setStrokeColor(LINE)
+        canv.setLineWidth(0.5)
+        path = canv.beginPath()
+        for y in rules:
+            path.moveTo(0, y)
+            path.lineTo(self.width, y)
+        for x in lefts:
+            path.moveTo(x, rules[0])
+            path.lineTo(x, rules[-1])
+        canv.drawPath(path, stroke=1, fill=0)
 
+    def _draw_cells(self, rows: Sequence[tuple[Sequence[str | Paragraph], Sequence[_Column]]],
+                    lefts: Sequence[float], rules: Sequence[float]) -> None:
+        """Every cell's text, vertically centred as Table's VALIGN MIDDLE places it."""
+        canv = self.canv
         text = canv.beginText()
         font: tuple[str, float, float] | None = None
-        later: list[tuple[Paragraph, float, float]] = []  # rare-character cells
-        head_style = [_Column(c.width, SANS, CELL.fontSize, CELL.leading, "CENTER")
-                      for c in cols]
-        lines = [(self._head, head_style, bounds[0], bounds[1])] if self._show_head else []
-        first = len(lines)
-        lines += [(row, cols, bounds[i + first], bounds[i + first + 1])
-                  for i, row in enumerate(self._rows)]
-        for row, styles, row_top, row_bottom in lines:
-            h = row_top - row_bottom
-            for value, col, left in zip(row, styles, lefts, strict=False):
+        paragraphs: list[tuple[Paragraph, float, float]] = []  # rare-character cells
+        for (row, columns), (top, bottom) in zip(rows, pairwise(rules), strict=True):
+            h = top - bottom
+            for value, col, left in zip(row, columns, lefts, strict=False):  # lefts: one more
                 if isinstance(value, Paragraph):
-                    pw, ph = value.wrapOn(canv, col.width - _CELL_PAD, h)
-                    later.append((value, left + _CELL_PAD / 2,
-                                  row_bottom + (h + _PAD_BOTTOM - _PAD_TOP - ph) / 2))
+                    _w, ph = value.wrapOn(canv, col.width - _CELL_PAD, h)
+                    paragraphs.append((value, left + _CELL_PAD / 2,
+                                       bottom + (h + _PAD_BOTTOM - _PAD_TOP - ph) / 2))
                     continue
                 if not value:
                     continue
                 if font != (col.font, col.size, col.leading):
                     font = (col.font, col.size, col.leading)
                     text.setFont(*font)
-                parts = value.split("\n")
-                y = row_bottom + (_PAD_BOTTOM + h - _PAD_TOP + len(parts) * col.leading) / 2 \
-                    - col.size
-                for part in parts:
+                lines = value.split("\n")
+                y = bottom + (h + _PAD_BOTTOM - _PAD_TOP + len(lines) * col.leading) / 2 - col.size
+                for line in lines:
                     x = left + _CELL_PAD / 2
                     if col.align != "LEFT":
-                        w = stringWidth(part, col.font, col.size)
-                        x = left + col.width - _CELL_PAD / 2 - w if col.align == "RIGHT" \
-                            else left + col.width / 2 - w / 2
+                        room = col.width - stringWidth(line, col.font, col.size)
+                        x = left + (room - _CELL_PAD / 2 if col.align == "RIGHT" else room / 2)
                     text.setTextOrigin(x, y)
-                    text._textOut(part)  # noqa: SLF001 - textOut without measuring the width
+                    text._textOut(line)  # noqa: SLF001 - textOut without measuring the width
                     y -= col.leading
         canv.drawText(text)
-        for para, x, y in later:
+        for para, x, y in paragraphs:
             para.drawOn(canv, x, y)
-
-        canv.setStrokeColor(LINE)
-        canv.setLineWidth(0.5)
-        path = canv.beginPath()
-        for y in bounds:
-            path.moveTo(0, y)
-            path.lineTo(width, y)
-        bottom = bounds[-1]
-        for x in lefts:
-            path.moveTo(x, top)
-            path.lineTo(x, bottom)
-        canv.drawPath(path, stroke=1, fill=0)
 
 
 _TAIL_ROWS = 2  # rows of the list that stay on the page of the signature block

@@ -227,6 +227,35 @@ def test_long_activity_list_repeats_its_header_row(demo: ReportData, tmp_path: P
     assert "单位负责人签字" in pages[-1]
 
 
+def test_long_activity_list_splits_between_rows(demo: ReportData, tmp_path: Path) -> None:
+    """Every row of a 13-page list is printed once, in order, and none is cut at a page
+    break: each 序号 sits inside the grid on its page."""
+    many = dataclasses.replace(demo, activities=demo.activities * 10)
+    out = tmp_path / "long.pdf"
+    write_summary_pdf(many, out)
+
+    numbers: list[int] = []
+    started = False
+    for page in PdfReader(out).pages:
+        found: list[tuple[float, float, str]] = []  # (x, y) on the page, text
+
+        def visit(text: str, cm: list[float], tm: list[float], *_: object,
+                  found: list[tuple[float, float, str]] = found) -> None:
+            found.append((cm[4] + tm[4], cm[5] + tm[5], text.strip()))  # no scaling here
+
+        page.extract_text(visitor_text=visit)
+        lines: dict[float, str] = {}  # pieces of text (one per font subset) joined by line
+        for _x, y, t in found:
+            lines[round(y, 1)] = lines.get(round(y, 1), "") + t
+        top = next((y for y, line in lines.items() if line.startswith("五、活动明细")), None)
+        started = started or top is not None
+        cells = [(y, t) for x, y, t in found if started and t.isdigit()
+                 and x < pdf_summary.MARGIN_LEFT + 24 and (top is None or y < top)]  # 序号
+        assert all(y > pdf_summary.MARGIN_BOTTOM for y, _t in cells), cells
+        numbers += [int(t) for _y, t in sorted(cells, key=lambda c: -c[0])]
+    assert numbers == list(range(1, len(many.activities) + 1))
+
+
 def test_failed_write_leaves_no_file(demo: ReportData, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     real = pdf_summary.build_document
