@@ -9,7 +9,8 @@ Prints medians of several runs in one process (fonts registered once, as in the 
 (b) the same split into its parts: data (build_report_data), .xlsx (write_return),
     .pdf (write_summary_pdf);
 (c) ``submit_period`` on a throw-away copy of the database (backup, return, summary,
-    data.json, manifest, zip, lock), the bench database itself is only read.
+    data.json, manifest, zip, lock), the bench database itself is only read. The
+    backup runs beside the rest: its stage is the wait for what is left of it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ MONTH = "2025-09"
 STAGES = {  # the first characters of submit_period's progress messages → stage
     "正在检查能否": "check", "正在备份数据": "backup", "正在统计20": "data",
     "正在写入汇总": ".xlsx", "正在生成工作": ".pdf", "正在写入数据": "data.json+manifest",
-    "正在打包上报": "zip", "正在锁定本月": "lock",
+    "正在打包上报": "zip", "正在完成数据": "backup (rest)", "正在锁定本月": "lock",
 }
 
 from db.database import backup_file, open_database  # noqa: E402

@@ -7,15 +7,19 @@ over only every *switch interval* (5 ms by default). A save that re-takes the GI
 a few dozen times then waits longer than it works: the month return's deflate
 took 0.43 s instead of 0.25 s while the PDF was being drawn beside it.
 
-:func:`quick_handoffs` shortens the interval while such a pair runs.
+:func:`quick_handoffs` shortens the interval while such a pair runs;
+:class:`InBackground` runs one call on a thread of its own and hands back its result.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 HANDOFF_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
 
@@ -45,3 +49,31 @@ def quick_handoffs(interval: float = HANDOFF_INTERVAL) -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 sys.setswitchinterval(_saved)
+
+
+class InBackground(threading.Thread, Generic[T]):
+    """``work()`` on a thread of its own, started at once; :meth:`result` waits for it
+    and returns what it returned or raises what it raised.
+
+    For work that SQLite or zlib do without the GIL (a verified backup) while this
+    thread prepares something else; nothing waits for it but :meth:`result`.
+    """
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._work = work
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as err:  # noqa: BLE001 - raised again by result()
+            self._error = err
+
+    def result(self) -> T:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]

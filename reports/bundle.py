@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from db.attachments import AttachmentInfo, list_attachments
+from db.concurrency import InBackground, quick_handoffs
 from db.database import Database
 from db.errors import KepuError, ValidationError
 from db.exports import ActivityRecord
@@ -264,9 +265,11 @@ def submit_period(db: Database, office: OfficeInfo, month: str, out_zip: Path, *
     """上报 a month: back up, write the bundle, then lock the month.
 
     In this order: check the month can be submitted; take a verified backup of
-    the database; compute the month once; write the return and the summary,
-    ``data.json`` and ``manifest.json`` into a temporary folder; zip them into a
-    temporary file beside ``out_zip`` and move it into place; lock the month.
+    the database, and meanwhile compute the month once and write the return and
+    the summary, ``data.json`` and ``manifest.json`` into a temporary folder and
+    zip them into a temporary file beside ``out_zip``; once the backup is complete,
+    move the bundle into place; lock the month. A failed backup leaves no bundle
+    and nothing locked.
 
     Args:
         db: the open database.
@@ -312,8 +315,24 @@ def submit_period(db: Database, office: OfficeInfo, month: str, out_zip: Path, *
         raise ValidationError(f"文件夹“{out_zip.parent}”不存在，无法保存上报文件", field="上报文件")
 
     report(3, "正在备份数据库…")
-    backup = db.backup(reason="submit")
-    check()
+    # SQLite copies and checks the database without the GIL: the files are made meanwhile
+    backing_up = InBackground(lambda: db.backup(reason="submit"), "kepu-submit-backup")
+    try:
+        with quick_handoffs():
+            return _submit(db, office, period, out_zip, backing_up, full_ids=full_ids,
+                           user=user, report=report, check=check, today=today,
+                           reporter=reporter, reviewer=reviewer, phone=phone,
+                           report_date=report_date)
+    finally:
+        backing_up.join()  # not left running when the submission stops early
+
+
+def _submit(db: Database, office: OfficeInfo, period: Period, out_zip: Path,
+            backing_up: InBackground[Path], *, full_ids: bool, user: str | None,
+            report: Progress, check: Callable[[], None], today: dt.date,
+            reporter: str | None, reviewer: str | None, phone: str | None,
+            report_date: dt.date | None) -> SubmissionResult:
+    """submit_period after the checks, while ``backing_up`` makes the backup."""
     report(10, f"正在统计{period.label}的数据…")
     data = build_report_data(db, office, period, full_ids=full_ids, reporter=reporter,
                              reviewer=reviewer, phone=phone,
@@ -332,10 +351,15 @@ def submit_period(db: Database, office: OfficeInfo, month: str, out_zip: Path, *
             def xlsx_step(p: int, m: str) -> None:
                 report(15 + 40 * max(p, 0) // 100, m)
 
-            excel.write_return(data, folder / xlsx_name, progress=xlsx_step)
-            check()
-            report(55, "正在生成工作汇总（PDF）…")
-            pdf = pdf_summary.write_summary_pdf(data, folder / pdf_name)
+            drawn: list[pdf_summary.PdfResult] = []
+
+            def draw_pdf() -> None:  # while the return is compressed
+                report(55, "正在生成工作汇总（PDF）…")
+                drawn.append(pdf_summary.write_summary_pdf(data, folder / pdf_name))
+
+            excel.write_return(data, folder / xlsx_name, progress=xlsx_step,
+                               while_saving=draw_pdf)
+            pdf = drawn[0]
             check()
             report(80, "正在写入数据文件…")
             files = {"return": xlsx_name, "summary": pdf_name}
@@ -347,6 +371,9 @@ def submit_period(db: Database, office: OfficeInfo, month: str, out_zip: Path, *
             report(88, "正在打包上报文件…")
             _zip(folder, [*names, MANIFEST_NAME], tmp_zip)
         check()
+        if backing_up.is_alive():
+            report(92, "正在完成数据库备份…")
+        backup = backing_up.result()  # complete and verified before anything changes
         if full_ids:
             log_full_ids(db, office, period, "上报文件", user)
         if out_zip.exists():  # kept aside until the month is locked, then dropped

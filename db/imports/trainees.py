@@ -13,7 +13,6 @@ Each person is cleaned by :mod:`db.imports.people` with the rules of
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session
 from db import audit
 from db.activities import locked_months
 from db.catalogs import list_catalog
+from db.concurrency import InBackground
 from db.database import Database
 from db.errors import ValidationError
 from db.idcard import mask_id_number
@@ -235,34 +235,6 @@ def plan_trainee_import(session: Session, office: OfficeInfo, sheet: SheetData,
 
 # --- applying it --------------------------------------------------------------------------------
 
-class _Backup(threading.Thread):
-    """The verified backup made before an import writes, in a thread of its own.
-
-    Copying and checking the database is done by SQLite, which lets go of the GIL: the
-    rows to insert are made ready meanwhile. :meth:`result` waits for it and raises what
-    it raised, before anything is written.
-    """
-
-    def __init__(self, db: Database) -> None:
-        super().__init__(name="kepu-import-backup", daemon=True)
-        self._db = db
-        self._path: Path | None = None
-        self._error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._path = self._db.backup(reason="import")
-        except BaseException as err:  # noqa: BLE001 - raised again by result()
-            self._error = err
-
-    def result(self) -> Path:
-        self.join()
-        if self._error is not None:
-            raise self._error
-        assert self._path is not None
-        return self._path
-
-
 def _people(ids: list[str], fresh: list[dict[str, Any]], office_id: str, now: str,
             share: bool = False) -> list[tuple[Any, ...]]:
     """The trainee rows to insert; ``share``: let another thread run now and then."""
@@ -320,11 +292,11 @@ def apply_trainee_import(db: Database, office: OfficeInfo, plan: ImportPlan, *,
     ticker.check()
     now = utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
     office_id = office.id
-    backing_up = None
+    backing_up: InBackground[Path] | None = None
     if backup and to_add > BACKUP_MIN_ROWS:
         ticker.report(2, "正在备份数据库…")
-        backing_up = _Backup(db)  # copied while the rows to insert are made ready
-        backing_up.start()
+        # the verified backup is made while the rows to insert are made ready
+        backing_up = InBackground(lambda: db.backup(reason="import"), "kepu-import-backup")
     try:
         ids = new_ids(len(fresh))
         people = _people(ids, fresh, office_id, now, backing_up is not None)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -191,6 +192,26 @@ def test_a_failure_midway_locks_nothing_and_leaves_no_bundle(demo: Database, off
     out.write_bytes(b"previous bundle")
     with pytest.raises(KepuError):
         submit(demo, office, out)
+    assert out.read_bytes() == b"previous bundle"
+    assert [p.name for p in out.parent.iterdir()] == ["b.zip"]
+
+
+def test_a_failed_backup_locks_nothing_and_places_no_bundle(demo: Database, office: OfficeInfo,
+                                                            tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The backup runs beside the bundle's files; the bundle waits for it."""
+    def failing_backup(*_args: object, **_kwargs: object) -> Path:
+        time.sleep(0.5)  # ends after the files are made
+        raise KepuError("备份失败：磁盘已满")
+
+    monkeypatch.setattr(Database, "backup", failing_backup)
+    out = tmp_path / "out" / "b.zip"
+    out.parent.mkdir()
+    out.write_bytes(b"previous bundle")
+    with pytest.raises(KepuError, match="备份失败"):
+        submit(demo, office, out)
+    assert not state(demo, office).locked
     assert out.read_bytes() == b"previous bundle"
     assert [p.name for p in out.parent.iterdir()] == ["b.zip"]
 
