@@ -56,7 +56,8 @@ class InBackground(threading.Thread, Generic[T]):
     and returns what it returned or raises what it raised.
 
     For work that SQLite or zlib do without the GIL (a verified backup) while this
-    thread prepares something else; nothing waits for it but :meth:`result`.
+    thread prepares something else. Used as a context manager, the thread has ended
+    when the block is left, however it is left.
     """
 
     def __init__(self, work: Callable[[], T], name: str) -> None:
@@ -71,6 +72,12 @@ class InBackground(threading.Thread, Generic[T]):
             self._value = self._work()
         except BaseException as err:  # noqa: BLE001 - raised again by result()
             self._error = err
+
+    def __enter__(self) -> InBackground[T]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.join()
 
     def result(self) -> T:
         self.join()

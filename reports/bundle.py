@@ -315,86 +315,73 @@ def submit_period(db: Database, office: OfficeInfo, month: str, out_zip: Path, *
         raise ValidationError(f"文件夹“{out_zip.parent}”不存在，无法保存上报文件", field="上报文件")
 
     report(3, "正在备份数据库…")
-    # SQLite copies and checks the database without the GIL: the files are made meanwhile
-    backing_up = InBackground(lambda: db.backup(reason="submit"), "kepu-submit-backup")
-    try:
-        with quick_handoffs():
-            return _submit(db, office, period, out_zip, backing_up, full_ids=full_ids,
-                           user=user, report=report, check=check, today=today,
-                           reporter=reporter, reviewer=reviewer, phone=phone,
-                           report_date=report_date)
-    finally:
-        backing_up.join()  # not left running when the submission stops early
-
-
-def _submit(db: Database, office: OfficeInfo, period: Period, out_zip: Path,
-            backing_up: InBackground[Path], *, full_ids: bool, user: str | None,
-            report: Progress, check: Callable[[], None], today: dt.date,
-            reporter: str | None, reviewer: str | None, phone: str | None,
-            report_date: dt.date | None) -> SubmissionResult:
-    """submit_period after the checks, while ``backing_up`` makes the backup."""
-    report(10, f"正在统计{period.label}的数据…")
-    data = build_report_data(db, office, period, full_ids=full_ids, reporter=reporter,
-                             reviewer=reviewer, phone=phone,
-                             report_date=report_date or today)
-    title = excel.return_title(data.header)
-    xlsx_name, pdf_name = bundle_names(period.key, office.code)
-    check()
-
-    tmp_zip = out_zip.with_name(f".{out_zip.stem}.{secrets.token_hex(4)}.zip.part")
-    aside: Path | None = None
-    placed = False
-    try:
-        with tempfile.TemporaryDirectory(prefix="kepu-submit-") as tmp:
-            folder = Path(tmp)
-
-            def xlsx_step(p: int, m: str) -> None:
-                report(15 + 40 * max(p, 0) // 100, m)
-
-            drawn: list[pdf_summary.PdfResult] = []
-
-            def draw_pdf() -> None:  # while the return is compressed
-                report(55, "正在生成工作汇总（PDF）…")
-                drawn.append(pdf_summary.write_summary_pdf(data, folder / pdf_name))
-
-            excel.write_return(data, folder / xlsx_name, progress=xlsx_step,
-                               while_saving=draw_pdf)
-            pdf = drawn[0]
-            check()
-            report(80, "正在写入数据文件…")
-            files = {"return": xlsx_name, "summary": pdf_name}
-            _write_json(folder / DATA_NAME, data_document(db, office, data, files, title))
-            names = [xlsx_name, pdf_name, DATA_NAME]
-            digests = tuple(file_digest(folder / n) for n in names)
-            _write_json(folder / MANIFEST_NAME, manifest_document(digests, data.generated_at))
-            check()
-            report(88, "正在打包上报文件…")
-            _zip(folder, [*names, MANIFEST_NAME], tmp_zip)
+    # SQLite copies and checks the database without the GIL: the files are made meanwhile,
+    # and the backup is complete before anything is placed or locked
+    with InBackground(lambda: db.backup(reason="submit"), "kepu-submit-backup") as backing_up, \
+            quick_handoffs():
+        report(10, f"正在统计{period.label}的数据…")
+        data = build_report_data(db, office, period, full_ids=full_ids, reporter=reporter,
+                                 reviewer=reviewer, phone=phone,
+                                 report_date=report_date or today)
+        title = excel.return_title(data.header)
+        xlsx_name, pdf_name = bundle_names(period.key, office.code)
         check()
-        if backing_up.is_alive():
-            report(92, "正在完成数据库备份…")
-        backup = backing_up.result()  # complete and verified before anything changes
-        if full_ids:
-            log_full_ids(db, office, period, "上报文件", user)
-        if out_zip.exists():  # kept aside until the month is locked, then dropped
-            aside = out_zip.with_name(f".{out_zip.stem}.{secrets.token_hex(4)}.zip.old")
-            os.replace(out_zip, aside)
-        os.replace(tmp_zip, out_zip)
-        placed = True
-        report(96, "正在锁定本月数据…")
-        state = submit_month(db, office, period.key, user=user, today=today)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            tmp_zip.unlink()
-        with contextlib.suppress(OSError):
-            if placed:
-                out_zip.unlink()
-            if aside is not None:
-                os.replace(aside, out_zip)
-        if isinstance(err, OSError):
-            raise KepuError(f"无法写入上报文件“{out_zip}”：{err.strerror or err}。"
-                            "本月未上报、未锁定。") from err
-        raise
+
+        tmp_zip = out_zip.with_name(f".{out_zip.stem}.{secrets.token_hex(4)}.zip.part")
+        aside: Path | None = None
+        placed = False
+        try:
+            with tempfile.TemporaryDirectory(prefix="kepu-submit-") as tmp:
+                folder = Path(tmp)
+
+                def xlsx_step(p: int, m: str) -> None:
+                    report(15 + 40 * max(p, 0) // 100, m)
+
+                drawn: list[pdf_summary.PdfResult] = []
+
+                def draw_pdf() -> None:  # while the return is compressed
+                    report(55, "正在生成工作汇总（PDF）…")
+                    drawn.append(pdf_summary.write_summary_pdf(data, folder / pdf_name))
+
+                excel.write_return(data, folder / xlsx_name, progress=xlsx_step,
+                                   while_saving=draw_pdf)
+                pdf = drawn[0]
+                check()
+                report(80, "正在写入数据文件…")
+                files = {"return": xlsx_name, "summary": pdf_name}
+                _write_json(folder / DATA_NAME, data_document(db, office, data, files, title))
+                names = [xlsx_name, pdf_name, DATA_NAME]
+                digests = tuple(file_digest(folder / n) for n in names)
+                _write_json(folder / MANIFEST_NAME,
+                            manifest_document(digests, data.generated_at))
+                check()
+                report(88, "正在打包上报文件…")
+                _zip(folder, [*names, MANIFEST_NAME], tmp_zip)
+            check()
+            if backing_up.is_alive():
+                report(92, "正在完成数据库备份…")
+            backup = backing_up.result()  # complete and verified before anything changes
+            if full_ids:
+                log_full_ids(db, office, period, "上报文件", user)
+            if out_zip.exists():  # kept aside until the month is locked, then dropped
+                aside = out_zip.with_name(f".{out_zip.stem}.{secrets.token_hex(4)}.zip.old")
+                os.replace(out_zip, aside)
+            os.replace(tmp_zip, out_zip)
+            placed = True
+            report(96, "正在锁定本月数据…")
+            state = submit_month(db, office, period.key, user=user, today=today)
+        except BaseException as err:
+            with contextlib.suppress(OSError):
+                tmp_zip.unlink()
+            with contextlib.suppress(OSError):
+                if placed:
+                    out_zip.unlink()
+                if aside is not None:
+                    os.replace(aside, out_zip)
+            if isinstance(err, OSError):
+                raise KepuError(f"无法写入上报文件“{out_zip}”：{err.strerror or err}。"
+                                "本月未上报、未锁定。") from err
+            raise
     if aside is not None:
         with contextlib.suppress(OSError):
             aside.unlink()
