@@ -492,13 +492,13 @@ class GridRows(Flowable):
         self._rows, self._heights, self._header = rows, heights, header
         self._tops = list(accumulate(heights, initial=0.0))  # row i spans tops[i]..tops[i+1]
         self._show_head = header == "always"
+        self.width = sum(c.width for c in columns)
 
     def _head_for(self, avail_height: float) -> float:
         self._show_head = self._header == "always" or avail_height >= FRAME_HEIGHT - 1
         return self._head_height if self._show_head else 0.0
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self.width = sum(c.width for c in self._columns)
         self.height = self._head_for(avail_height) + self._tops[-1]
         return self.width, self.height
 
@@ -517,14 +517,14 @@ class GridRows(Flowable):
     def draw(self) -> None:
         canv = self.canv
         lefts = list(accumulate((c.width for c in self._columns), initial=0.0))
-        rules = [self.height]  # the y of every horizontal rule, top down
+        head = self._head_height if self._show_head else 0.0
+        # the y of every horizontal rule, top down: the header's top, then each row's
+        rules = [self.height - head - t for t in self._tops]
         if self._show_head:
-            rules.append(self.height - self._head_height)
+            rules.insert(0, self.height)
             canv.setFillColor(HEAD_BG)
-            canv.rect(0, rules[1], self.width, self._head_height, stroke=0, fill=1)
+            canv.rect(0, rules[1], self.width, head, stroke=0, fill=1)
             canv.setFillColor(colors.black)
-        for h in self._heights:
-            rules.append(rules[-1] - h)
         rows: list[tuple[Sequence[str | Paragraph], Sequence[_Column]]] = [
             (row, self._columns) for row in self._rows]
         if self._show_head:
