@@ -138,23 +138,11 @@ class RowHeights:
 
     def __call__(self, values: Sequence[CellValue]) -> float | None:
         """The height of a row of ``values`` (None: one line, the default height)."""
-        lines = 1
-        for i, width, room, cache in self._cols:
-            v = values[i]
-            # len * 2 bounds the display width: most cells are decided without measuring
-            if type(v) is str and (len(v) * 2 > room or "\n" in v):
-                n = cache.get(v)
-                if n is None:
-                    n = cache[v] = line_count(v, width)
-                if n > lines:
-                    lines = n
-        if lines == 1:
-            return None
-        return min(MAX_ROW_HEIGHT, lines * self._line + self._extra)
+        return self.of_columns([(v,) for v in values])[0]
 
     def of_columns(self, columns: Sequence[Sequence[CellValue]]) -> list[float | None]:
-        """The height of each row of rows given a column at a time (``columns[c][i]``),
-        as ``__call__`` gives for one row; each distinct text is measured once.
+        """The height of each row of rows given a column at a time (``columns[c][i]``;
+        None: one line, the default height); each distinct text is measured once.
         """
         rows = len(columns[0]) if columns else 0
         if not rows:
