@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from db.backups import BackupInfo, _parse_name, make_backup, rotate_backups
-from db.database import Database, is_disk_full
+from db.database import Database, integrity_of, is_disk_full
 from db.errors import KepuError, ValidationError
 from db.models import Setting
 from db.paths import backup_dir_for
@@ -178,11 +178,7 @@ def copy_to_extra_folder(backup: Path, folder: Path) -> tuple[Path | None, str]:
                 dst.write(chunk)
             dst.flush()
             os.fsync(dst.fileno())
-        con = sqlite3.connect(f"{tmp.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            result = con.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            con.close()
+        result = integrity_of(tmp)
         if result != "ok":
             raise KepuError(f"副本校验失败（{result}）")
         os.replace(tmp, target)

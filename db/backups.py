@@ -23,7 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.database import BACKUP_DISK_FULL, backup_file, is_disk_full, read_schema_info
+from db.database import (
+    BACKUP_DISK_FULL,
+    backup_file,
+    integrity_of,
+    is_disk_full,
+    read_schema_info,
+)
 from db.errors import DatabaseFileError, KepuError
 from db.paths import attachment_dir_for, backup_dir_for
 
@@ -254,11 +260,7 @@ def restore_backup(db_path: Path, backup: Path, *, progress: Progress | None = N
         DatabaseFileError: the backup is damaged or not a 科普台账 database.
     """
     read_schema_info(backup)  # refuses foreign / newer files
-    con = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        result = con.execute("PRAGMA integrity_check").fetchone()[0]
-    finally:
-        con.close()
+    result = integrity_of(backup)
     if result != "ok":
         raise DatabaseFileError(f"备份文件“{backup.name}”已损坏（{result}），不能用来恢复")
     if progress:

@@ -357,6 +357,16 @@ class CheckResult:
         )
 
 
+def integrity_of(path: Path) -> str:
+    """``PRAGMA integrity_check`` of a database file, opened read-only: "ok" or the
+    first problem it reports."""
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return str(con.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        con.close()
+
+
 def check_file(path: Path) -> CheckResult:
     """Integrity, foreign keys and schema version of a file, read-only."""
     if not path.exists():
