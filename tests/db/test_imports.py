@@ -61,6 +61,7 @@ from db.models import Activity, Attendance, AuditLog, Period, Trainee
 from db.offices import OfficeInfo
 from db.periods import Period as ReportPeriod
 from db.trainees import TraineeInput, clean_trainee, create_trainee
+from tests.sqldump import dump
 from tests.workbooks import ods_bytes
 
 D = dt.date
@@ -83,14 +84,6 @@ def counts(db: Database) -> dict[str, int]:
     with sqlite3.connect(db.path) as con:
         return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
                 for t in ("trainee", "attendance", "activity", "activity_group", "audit_log")}
-
-
-def dump(db: Database) -> str:
-    con = sqlite3.connect(db.path)
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
 
 
 def rows_by_number(plan):  # noqa: ANN001, ANN201

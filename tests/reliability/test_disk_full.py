@@ -45,6 +45,7 @@ from db.imports import (
     read_workbook,
 )
 from db.offices import OfficeInfo, create_office
+from tests.sqldump import dump
 
 FULL = "磁盘空间不足"
 DAY = dt.date(2025, 9, 16)
@@ -72,19 +73,10 @@ def full_disk(db: Database, spare_pages: int = 4) -> Iterator[None]:
         db.engine.dispose()  # "space freed": new connections have no limit
 
 
-def snapshot(db: Database) -> str:
-    """Every row of every table, as SQL text (and a checksum to show in a failure)."""
-    con = sqlite3.connect(db.path)
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
-
-
 def assert_intact(db: Database, before: str) -> None:
     result = check_file(db.path)
     assert result.ok, result
-    after = snapshot(db)
+    after = dump(db)
     assert hashlib.sha256(after.encode()).hexdigest() == hashlib.sha256(
         before.encode()).hexdigest(), "the database changed"
 
@@ -153,7 +145,7 @@ def saved(db: Database, office: OfficeInfo, tmp_path: Path) -> dict[str, Any]:
 def test_roster_import_of_5000_rows_on_a_full_disk(db: Database, office: OfficeInfo,
                                                    saved: dict[str, Any], tmp_path: Path) -> None:
     sheet = read_workbook(roster(tmp_path / "花名册.xlsx", 5000, first=1000))[0]
-    before = snapshot(db)
+    before = dump(db)
     with full_disk(db):
         with db.session() as s:  # planning only reads: it works on a full disk
             plan = plan_trainee_import(s, office, sheet, training_id=saved["training"])
@@ -177,7 +169,7 @@ def test_activity_ledger_import_on_a_full_disk(db: Database, office: OfficeInfo,
     with db.session() as s:
         plan = plan_activity_import(s, office, sheet)
     assert plan.new == 2000, [r.errors for r in plan.rows if r.errors][:3]
-    before = snapshot(db)
+    before = dump(db)
     with full_disk(db, spare_pages=20), pytest.raises(KepuError, match=FULL):
         apply_activity_import(db, office, plan, backup=False)
     assert_intact(db, before)
@@ -193,7 +185,7 @@ def test_saving_activities_until_the_disk_is_full(db: Database, office: OfficeIn
                 text = f"第{i}次活动的简介：" + "科普进村入户，讲解防范电信诈骗知识。" * 1000
                 written[lecture(db, office, f"长简介活动{i}", text)] = text
         assert 1 < len(written) < 1000  # some fitted, then the disk was full
-        before = snapshot(db)
+        before = dump(db)
         # saving it again is refused the same way and changes nothing
         with pytest.raises(KepuError, match=FULL):
             lecture(db, office, "再保存一次", "科普进村入户，讲解防范电信诈骗知识。" * 1001)
@@ -268,7 +260,7 @@ def test_attachments_on_a_full_disk(db: Database, office: OfficeInfo, saved: dic
     # the first file is already in the store (attached to another activity): it is reused,
     # and must stay when the import fails
     add_attachments(db, activity_id=saved["activities"][2], files=files[:1])
-    before, stored = snapshot(db), store_files(db)
+    before, stored = dump(db), store_files(db)
     disk = {"free": free}
     real_open = open
 
@@ -344,7 +336,7 @@ def test_a_really_full_filesystem(tmp_path: Path) -> None:
             with pytest.raises(KepuError, match=FULL):
                 for i in range(1000):
                     lecture(db, office, f"活动{i}", "长" * 20000)
-            before = snapshot(db)
+            before = dump(db)
             with pytest.raises(KepuError, match=FULL):
                 make_backup(path)  # the copy does not fit either: nothing half-written kept
             assert list((disk / "backups").iterdir()) == []

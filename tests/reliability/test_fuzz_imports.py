@@ -482,6 +482,21 @@ def plan_or_refuse(plan_fn: Any, ledger: Ledger, sheet: SheetData, **kwargs: Any
     return plan
 
 
+def apply_or_refuse(apply_fn: Any, ledger: Ledger, plan: Any) -> Any:
+    """The import applied (bad rows skipped), or None when it was refused in Chinese
+    without changing the database."""
+    before = ledger.state()
+    try:
+        result = apply_fn(ledger.db, ledger.office, plan, skip_invalid=True, backup=False)
+    except KepuError as err:
+        assert_chinese(err)
+        assert ledger.state() == before, "a refused import changed the database"
+        event("apply refused")
+        return None
+    event("wrote rows" if result.written else "nothing to write")
+    return result
+
+
 def trainee_tuple(v: dict[str, Any]) -> tuple[Any, ...]:
     born = v["birth_date"].isoformat() if v["birth_date"] else None
     return (v["name"], v["id_number"], v["gender"], born, v["phone"], v["category_id"],
@@ -502,19 +517,12 @@ def test_random_cells_in_a_roster(ledger: Ledger, rows: list[list[Any]], title: 
     plan = plan_or_refuse(plan_trainee_import, ledger, sheet, training_id=training)
     if plan is None:
         return
-    before = ledger.state()
     people_before = {r[0] for r in ledger.rows(TRAINEE_SQL)}
     roster_before = {r[0] for r in ledger.rows(
         "SELECT trainee_id FROM attendance WHERE activity_id = ?", ledger.training)}
-    try:
-        result = apply_trainee_import(ledger.db, ledger.office, plan, skip_invalid=True,
-                                      backup=False)
-    except KepuError as err:
-        assert_chinese(err)
-        assert ledger.state() == before, "a refused import changed the database"
-        event("apply refused")
+    result = apply_or_refuse(apply_trainee_import, ledger, plan)
+    if result is None:
         return
-    event("wrote rows" if result.written else "nothing to write")
     new_rows = [r.values for r in plan.rows if r.status == NEW]
     existing = [r.values for r in plan.rows if r.status == EXISTING]
     added = [r[1:] for r in ledger.rows(TRAINEE_SQL) if r[0] not in people_before]
@@ -588,17 +596,10 @@ def test_random_cells_in_an_activity_ledger(ledger: Ledger, rows: list[list[Any]
     plan = plan_or_refuse(plan_activity_import, ledger, sheet)
     if plan is None:
         return
-    before = ledger.state()
     known = {r[0] for r in ledger.rows(ACTIVITY_SQL)}
-    try:
-        result = apply_activity_import(ledger.db, ledger.office, plan, skip_invalid=True,
-                                       backup=False)
-    except KepuError as err:
-        assert_chinese(err)
-        assert ledger.state() == before, "a refused import changed the database"
-        event("apply refused")
+    result = apply_or_refuse(apply_activity_import, ledger, plan)
+    if result is None:
         return
-    event("wrote rows" if result.written else "nothing to write")
     planned = [activity_of(r) for r in plan.rows if r.status == NEW]
     added = [r[1:] for r in ledger.rows(ACTIVITY_SQL) if r[0] not in known]
     assert Counter(added) == Counter(activity_tuple(a) for a in planned if a is not None)
