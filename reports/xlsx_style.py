@@ -21,10 +21,9 @@ import re
 import secrets
 import shutil
 import zipfile
-from itertools import repeat
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
+from itertools import repeat
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -38,7 +37,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from db.concurrency import quick_handoffs
+from db.concurrency import InBackground, quick_handoffs
 from db.errors import KepuError
 
 Progress = Callable[[int, str], None]
@@ -561,18 +560,13 @@ def save_workbook_while(wb: Workbook, path: Path, work: Callable[[], T]) -> T:
     """Save ``wb`` on a helper thread while ``work()`` runs on this one; returns its result.
 
     Saving is mostly deflate, which runs without the GIL (see :class:`_Archive`), so
-    Python work such as drawing a PDF goes on meanwhile; the GIL changes hands often
-    meanwhile (:func:`~db.concurrency.quick_handoffs`), or the save would wait for
-    it longer than it deflates. Both have finished when this
-    returns or raises; an error of ``work`` wins over one of the save.
+    Python work such as drawing a PDF goes on meanwhile. The GIL changes hands often
+    meanwhile (:func:`~db.concurrency.quick_handoffs`), or the save would wait for it
+    longer than it deflates. Both have finished when this returns or raises; an error
+    of ``work`` wins over one of the save.
     """
-    with quick_handoffs(), ThreadPoolExecutor(1, thread_name_prefix="kepu-save") as pool:
-        saving = pool.submit(save_workbook, wb, path)
-        try:
-            result = work()
-        except BaseException:
-            wait([saving])
-            raise
+    with quick_handoffs(), InBackground(lambda: save_workbook(wb, path), "kepu-save") as saving:
+        result = work()
         saving.result()  # the save's own error, if any
     return result
 
