@@ -396,9 +396,7 @@ def roster_columns(data: ReportData) -> list[Sequence[CellValue]]:
     """培训花名册 columns (ROSTER_COLUMNS): 身份证号 and phone as the export shows them
     (masked by default)."""
     roster = data.roster
-    # masking validates the number: once per person, not per row
-    ids = {n: data.id_text(r) for n, r in {r.id_number: r for r in roster}.items()}
-    phones = {p: data.phone_text(r) for p, r in {r.phone: r for r in roster}.items()}
+    ids, phones = data.shown_ids, data.shown_phones
     hours = {h: _hours(h) for h in {r.hours_x10 for r in roster}}
 
     def column(field: str, shown: dict[Any, CellValue] | None = None) -> list[Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from db.database import Database
 from db.exports import ActivityRecord, RosterRecord, activity_records, roster_records
@@ -65,6 +66,18 @@ class ReportData:
     def phone_text(self, record: RosterRecord) -> str:
         """A phone number as this export shows it (masked unless full_ids)."""
         return record.phone if self.full_ids else mask_phone(record.phone)
+
+    # Masking validates the number, so it is done once per person, not per row, and
+    # once for all renderings (the return's roster, the bundle's data.json).
+    @cached_property
+    def shown_ids(self) -> dict[str | None, str]:
+        """Each 身份证号 of the roster → :meth:`id_text`."""
+        return {n: self.id_text(r) for n, r in {r.id_number: r for r in self.roster}.items()}
+
+    @cached_property
+    def shown_phones(self) -> dict[str, str]:
+        """Each phone number of the roster → :meth:`phone_text`."""
+        return {p: self.phone_text(r) for p, r in {r.phone: r for r in self.roster}.items()}
 
 
 def build_report_data(db: Database, office: OfficeInfo, period: Period, *,
